@@ -1,0 +1,234 @@
+package lu
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"runtime/debug"
+	"runtime/pprof"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// hook is a start or stop hook as registered.
+type hook struct {
+	Name     string
+	Priority HookPriority
+	// F is called at start-up or at shutdown; its context is cancelled when
+	// the start-up or shutdown deadline passes.
+	F   ProcessFunc
+	seq int // registration order, the tie-breaker between equal priorities
+}
+
+// label names the hook in errors and in the timeout report.
+func (h *hook) label() string {
+	if h.Name != "" {
+		return strconv.Quote(h.Name)
+	}
+	return "#" + strconv.Itoa(h.seq)
+}
+
+// HookOption configures a hook registered with [App.OnStartUp] or
+// [App.OnShutdown].
+type HookOption func(*hook)
+
+// WithHookName names the hook in events, errors and pprof labels.
+func WithHookName(s string) HookOption {
+	return func(h *hook) { h.Name = s }
+}
+
+// HookPriority orders hooks: lower runs earlier.
+type HookPriority int
+
+// The range of hook priorities, and the default.
+const (
+	HookPriorityFirst   HookPriority = -100
+	HookPriorityDefault HookPriority = 0
+	HookPriorityLast    HookPriority = 100
+)
+
+// WithHookPriority controls the order in which hooks run: the lower p, the
+// earlier the hook runs; hooks of equal priority run in the order they were
+// registered. The default priority is [HookPriorityDefault].
+//
+// WithHookPriority panics if p is outside [HookPriorityFirst,
+// HookPriorityLast]: an out-of-range priority is a programming error best
+// caught where it is written.
+func WithHookPriority(p HookPriority) HookOption {
+	if p < HookPriorityFirst || p > HookPriorityLast {
+		panic(fmt.Sprintf("lu: hook priority %d outside [HookPriorityFirst, HookPriorityLast] = [%d, %d]",
+			p, HookPriorityFirst, HookPriorityLast))
+	}
+	return func(h *hook) { h.Priority = p }
+}
+
+// OnStartUp registers f to run during [App.Launch], before any process
+// starts. Start hooks run one at a time, by priority and then in the order
+// they were registered; the first to fail stops the start-up.
+//
+// A start hook may register further stop hooks and processes. Registering a
+// start hook once the start hooks have begun is an error that the next
+// Launch or Shutdown returns, as is a nil f.
+func (a *App) OnStartUp(f ProcessFunc, opts ...HookOption) {
+	a.addHook(&a.startHooks, "OnStartUp", StateStartup, f, opts)
+}
+
+// OnShutdown registers f to run during shutdown, after every process has
+// returned. Stop hooks run one at a time, by priority and then in the order
+// they were registered, each one even if an earlier one failed. Use them to
+// close database connections and release what the start hooks acquired.
+//
+// Stop hooks may be registered until the stop hooks begin, from a start
+// hook or a process included. Registering one later is an error that
+// Shutdown returns, as is a nil f.
+func (a *App) OnShutdown(f ProcessFunc, opts ...HookOption) {
+	a.addHook(&a.stopHooks, "OnShutdown", StateTerminating, f, opts)
+}
+
+// addHook registers a hook if the App's state is at most last.
+func (a *App) addHook(list *[]hook, call string, last State, f ProcessFunc, opts []HookOption) {
+	h := hook{F: f}
+	for _, o := range opts {
+		o(&h)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.hookSeq++
+	h.seq = a.hookSeq
+	switch s := State(a.state.Load()); {
+	case f == nil:
+		a.configErrs = append(a.configErrs, fmt.Errorf("lu: %s: hook %s has a nil func", call, h.label()))
+	case s > last:
+		a.configErrs = append(a.configErrs, fmt.Errorf("lu: %s in state %s: hook %s will never run: %w",
+			call, s, h.label(), ErrIllegalTransition))
+	default:
+		*list = append(*list, h)
+	}
+}
+
+// sortedHooks returns a copy of hooks in running order. Registration only
+// appends, so registering n hooks costs O(n log n) in all.
+func sortedHooks(hooks []hook) []hook {
+	s := slices.Clone(hooks)
+	slices.SortStableFunc(s, func(x, y hook) int { return cmp.Compare(x.Priority, y.Priority) })
+	return s
+}
+
+// hookRun runs a list of hooks on a goroutine of its own, so that a hook
+// that ignores its context cannot hold the App past its deadline.
+type hookRun struct {
+	a     *App
+	stop  bool // stop hooks: keep going after a failure
+	hooks []hook
+	done  chan struct{}
+
+	// abandoned is set when the deadline passed: from then on the runner
+	// starts no hook and emits no event.
+	abandoned atomic.Bool
+
+	mu      sync.Mutex
+	errs    []error
+	current int // index of the running hook, -1 between hooks
+	since   time.Time
+}
+
+// runHooks runs hooks in order until they are done or deadline passes. It
+// returns the hooks' errors and, if the deadline passed, a *TimeoutError
+// naming the hook that was running.
+func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline time.Time) ([]error, error) {
+	if len(hooks) == 0 {
+		return nil, nil
+	}
+	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}), current: -1}
+	go r.run(ctx)
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case <-r.done:
+		return r.errs, nil
+	case <-t.C:
+	}
+	select {
+	case <-r.done: // finished just in time
+		return r.errs, nil
+	default:
+	}
+	r.abandoned.Store(true)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	te := &TimeoutError{State: State(a.state.Load())}
+	if r.current >= 0 {
+		h := &r.hooks[r.current]
+		te.Hook = h.Name
+		if te.Hook == "" {
+			te.Hook = h.label()
+		}
+		te.Running = time.Since(r.since)
+	}
+	return slices.Clone(r.errs), te
+}
+
+func (r *hookRun) run(ctx context.Context) {
+	defer close(r.done)
+	start, end, kind := PreHookStart, PostHookStart, "start hook"
+	if r.stop {
+		start, end, kind = PreHookStop, PostHookStop, "stop hook"
+	}
+	for i := range r.hooks {
+		h := &r.hooks[i]
+		if !r.stop && ctx.Err() != nil {
+			r.fail(fmt.Errorf("lu: start-up stopped before hook %s: %w", h.label(), context.Cause(ctx)))
+			return
+		}
+		if r.abandoned.Load() {
+			return
+		}
+		r.mu.Lock()
+		r.current, r.since = i, time.Now()
+		r.mu.Unlock()
+		r.a.emit(ctx, start, h.Name)
+		err := callHook(ctx, h, kind)
+		r.mu.Lock()
+		r.current = -1
+		r.mu.Unlock()
+		if err != nil {
+			r.fail(err)
+			if !r.stop {
+				return
+			}
+		}
+		if r.abandoned.Load() {
+			return
+		}
+		r.a.emit(ctx, end, h.Name)
+	}
+}
+
+func (r *hookRun) fail(err error) {
+	r.mu.Lock()
+	r.errs = append(r.errs, err)
+	r.mu.Unlock()
+}
+
+// callHook runs one hook under a pprof label with its name, turning a
+// panic into a *PanicError.
+func callHook(ctx context.Context, h *hook, kind string) (err error) {
+	if h.Name != "" {
+		labelled := pprof.WithLabels(ctx, pprof.Labels("lu_hook", h.Name))
+		pprof.SetGoroutineLabels(labelled)
+		defer pprof.SetGoroutineLabels(ctx)
+		ctx = labelled
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Where: kind + " " + h.label(), Value: v, Stack: debug.Stack()}
+		}
+	}()
+	if err := h.F(ctx); err != nil {
+		return fmt.Errorf("lu: %s %s: %w", kind, h.label(), err)
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package lu
+
+import "strconv"
+
+// State is a step of an App's lifecycle. An App moves through the states in
+// the order they are declared, never backwards; the edges it may take are
+// listed by [Transitions].
+type State int32
+
+// The lifecycle states, in order.
+const (
+	// StateIdle is the zero value: the App has not been launched.
+	StateIdle State = iota
+	// StateStartup is entered by [App.Launch]: defaults are applied and the
+	// process file, if any, is written.
+	StateStartup
+	// StateHookStart runs the start hooks, then starts every Process.
+	StateHookStart
+	// StateRunning is the steady state: every Process has been started.
+	StateRunning
+	// StateTerminating stops the processes: their Shutdown funcs run, then
+	// their context is cancelled and they are awaited.
+	StateTerminating
+	// StateHookStop runs the stop hooks.
+	StateHookStop
+	// StateTerminated is final: nothing of the App runs any more (save a
+	// process or hook that ignored its deadline).
+	StateTerminated
+
+	numStates = iota
+)
+
+var stateNames = [...]string{
+	StateIdle:        "Idle",
+	StateStartup:     "Startup",
+	StateHookStart:   "HookStart",
+	StateRunning:     "Running",
+	StateTerminating: "Terminating",
+	StateHookStop:    "HookStop",
+	StateTerminated:  "Terminated",
+}
+
+// String returns the state's name, such as "Running".
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Trigger names a stimulus that moves the lifecycle from one state to
+// another. Launch and Shutdown come from the user's calls; the others are
+// fired by the App itself as its work completes or fails.
+type Trigger int
+
+// The triggers of the lifecycle.
+const (
+	// TriggerLaunch is [App.Launch].
+	TriggerLaunch Trigger = iota
+	// TriggerShutdown is [App.Shutdown].
+	TriggerShutdown
+	// TriggerRunHooks begins running the start hooks.
+	TriggerRunHooks
+	// TriggerStarted reports that every start hook succeeded and every
+	// process has been started.
+	TriggerStarted
+	// TriggerStartFailed reports that start-up failed: a start hook returned
+	// an error or panicked, the start-up deadline passed, the Launch context
+	// was already done, or the process file could not be written.
+	TriggerStartFailed
+	// TriggerProcessFailed reports that a process returned an error or
+	// panicked.
+	TriggerProcessFailed
+	// TriggerContextDone reports that the context given to Launch is done.
+	TriggerContextDone
+	// TriggerProcessesStopped reports that every process has returned, or
+	// that the deadline for them has passed.
+	TriggerProcessesStopped
+	// TriggerHooksStopped reports that the stop hooks have run, or that the
+	// shutdown deadline has passed.
+	TriggerHooksStopped
+
+	numTriggers = iota
+)
+
+var triggerNames = [...]string{
+	TriggerLaunch:           "Launch",
+	TriggerShutdown:         "Shutdown",
+	TriggerRunHooks:         "RunHooks",
+	TriggerStarted:          "Started",
+	TriggerStartFailed:      "StartFailed",
+	TriggerProcessFailed:    "ProcessFailed",
+	TriggerContextDone:      "ContextDone",
+	TriggerProcessesStopped: "ProcessesStopped",
+	TriggerHooksStopped:     "HooksStopped",
+}
+
+// String returns the trigger's name, such as "Shutdown".
+func (t Trigger) String() string {
+	if t >= 0 && int(t) < len(triggerNames) {
+		return triggerNames[t]
+	}
+	return "Trigger(" + strconv.Itoa(int(t)) + ")"
+}
