@@ -120,6 +120,8 @@ func (a *App) fire(t Trigger) (moved bool, err error) {
 	return a.fireLocked(t)
 }
 
+//go:generate go test -run TestDiagram -update .
+
 // LifecycleDOT returns the lifecycle state machine in Graphviz DOT, drawn
 // by the state machine library from the machine every App runs on. The
 // output is deterministic: it is what diagrams/lifecycle.dot holds.

@@ -180,4 +180,15 @@ func TestDiagram(t *testing.T) {
 	for _, tr := range transitions {
 		assert.Contains(t, got, tr.From.String()+" -> "+tr.To.String())
 	}
+
+	// The SVG is rendered from the DOT file by Graphviz, which the tests do
+	// not need; check at least that it shows every state and trigger.
+	svg, err := os.ReadFile(filepath.Join("diagrams", "lifecycle.svg"))
+	require.NoError(t, err)
+	for s := State(0); s < numStates; s++ {
+		assert.Contains(t, string(svg), ">"+s.String()+"<", "lifecycle.svg is stale: render it from lifecycle.dot")
+	}
+	for tr := Trigger(0); tr < numTriggers; tr++ {
+		assert.Contains(t, string(svg), ">"+tr.String()+"<", "lifecycle.svg is stale: render it from lifecycle.dot")
+	}
 }
