@@ -89,6 +89,7 @@ type App struct {
 
 	stopping     chan struct{} // closed on entering Terminating
 	started      chan struct{} // closed once Launch has emitted its events
+	startedFlag  atomic.Bool   // set just before started is closed
 	done         chan struct{} // closed after AppTerminated was emitted
 	pendingCause error         // the cause of a stop being requested
 	stopCause    error         // the cause of the stop, set on entering Terminating
@@ -99,8 +100,6 @@ type App struct {
 	cancelProcs context.CancelCauseFunc
 	eg          errgroup.Group
 	procs       []procRun
-	live        atomic.Int64 // see processDone
-	allDone     chan struct{}
 	procErrs    []error
 }
 
@@ -230,28 +229,24 @@ func (a *App) Launch(ctx context.Context) error {
 	}
 	a.started = make(chan struct{})
 	a.done = make(chan struct{})
-	hctx, cancelStart := context.WithCancelCause(ctx)
-	a.cancelStart = cancelStart
 	if _, err := a.fireLocked(TriggerLaunch); err != nil {
 		a.mu.Unlock()
-		cancelStart(err)
 		return err
 	}
 	a.mu.Unlock()
 
 	a.emitState(ctx, StateStartup)
-	hctx, cancelDeadline := context.WithDeadline(hctx, deadline)
-	startErr := a.start(ctx, hctx, deadline)
-	cancelDeadline()
-	cancelStart(errStartupDone)
+	startErr := a.start(ctx, deadline)
 
 	a.mu.Lock()
 	if startErr == nil {
 		if moved, _ := a.fireLocked(TriggerStarted); moved {
-			a.stopAfter = context.AfterFunc(ctx, a.contextDone)
+			if ctx.Done() != nil {
+				a.stopAfter = context.AfterFunc(ctx, a.contextDone)
+			}
 			a.mu.Unlock()
 			a.emitState(ctx, StateRunning)
-			close(a.started)
+			a.markStarted()
 			return nil
 		}
 		// Shutdown was called or a process failed during start-up.
@@ -265,8 +260,23 @@ func (a *App) Launch(ctx context.Context) error {
 		_, _ = a.fireLocked(TriggerStartFailed) // refused if already Terminating
 	}
 	a.mu.Unlock()
-	close(a.started)
+	a.markStarted()
 	return errors.Join(startErr, a.stop())
+}
+
+// markStarted tells the process goroutines and the stop that Launch has
+// emitted its last event.
+func (a *App) markStarted() {
+	a.startedFlag.Store(true)
+	close(a.started)
+}
+
+// waitStarted waits until Launch has emitted its last event. The flag spares
+// thousands of process goroutines the channel's lock.
+func (a *App) waitStarted() {
+	if !a.startedFlag.Load() {
+		<-a.started
+	}
 }
 
 // checkLocked reports configuration errors found before Launch.
@@ -295,7 +305,7 @@ func checkProcesses(ps []Process) []error {
 
 // start is the start-up: states Startup and HookStart. It returns nil when
 // every process was started or when the App began stopping meanwhile.
-func (a *App) start(ctx, hctx context.Context, deadline time.Time) error {
+func (a *App) start(ctx context.Context, deadline time.Time) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("lu: Launch context already done: %w", context.Cause(ctx))
 	}
@@ -318,14 +328,25 @@ func (a *App) start(ctx, hctx context.Context, deadline time.Time) error {
 		return nil
 	}
 	hooks := sortedHooks(a.startHooks)
+	var hctx context.Context
+	var cancelStart context.CancelCauseFunc
+	if len(hooks) > 0 {
+		hctx, cancelStart = context.WithCancelCause(ctx)
+		a.cancelStart = cancelStart // Terminating's entry action cancels it
+	}
 	a.mu.Unlock()
 
-	errs, timeout := a.runHooks(hctx, hooks, false, deadline)
-	if timeout != nil {
-		return timeout
-	}
-	if len(errs) > 0 {
-		return errs[0]
+	if len(hooks) > 0 {
+		hctx, cancelDeadline := context.WithDeadline(hctx, deadline)
+		errs, timeout := a.runHooks(hctx, hooks, false, deadline)
+		cancelDeadline()
+		cancelStart(errStartupDone)
+		if timeout != nil {
+			return timeout
+		}
+		if len(errs) > 0 {
+			return errs[0]
+		}
 	}
 	if ctx.Err() != nil {
 		return fmt.Errorf("lu: Launch context done during start-up: %w", context.Cause(ctx))
@@ -336,7 +357,7 @@ func (a *App) start(ctx, hctx context.Context, deadline time.Time) error {
 		a.mu.Unlock()
 		return nil
 	}
-	errs = append(a.configErrs, checkProcesses(a.processes)...)
+	errs := append(a.configErrs, checkProcesses(a.processes)...)
 	a.configErrs = nil
 	if len(errs) > 0 {
 		a.mu.Unlock()
@@ -345,11 +366,9 @@ func (a *App) start(ctx, hctx context.Context, deadline time.Time) error {
 	a.frozen = true
 	a.procs = make([]procRun, len(a.processes))
 	for i := range a.processes {
-		a.procs[i].Process = a.processes[i]
+		a.procs[i].Process = &a.processes[i]
 	}
 	a.procCtx, a.cancelProcs = context.WithCancelCause(context.WithoutCancel(ctx))
-	a.allDone = make(chan struct{})
-	a.live.Store(1)
 	a.mu.Unlock()
 
 	a.startProcesses()
@@ -429,7 +448,7 @@ func (a *App) processFailed(err error) {
 // one goroutine runs it: the one that moved the App from Running to
 // Terminating, or the Launch goroutine if the stop began during start-up.
 func (a *App) stop() error {
-	<-a.started
+	a.waitStarted()
 	a.mu.Lock()
 	cause := a.stopCause
 	stopAfter := a.stopAfter
@@ -442,8 +461,7 @@ func (a *App) stop() error {
 
 	began := time.Now()
 	deadline := began.Add(timeout)
-	ctx, cancel := context.WithDeadline(context.WithoutCancel(a.launchCtx), deadline)
-	defer cancel()
+	ctx := context.WithoutCancel(a.launchCtx)
 	a.emitState(ctx, StateTerminating)
 
 	procDeadline := deadline
@@ -457,10 +475,14 @@ func (a *App) stop() error {
 	hooks := sortedHooks(a.stopHooks)
 	a.mu.Unlock()
 
-	hookErrs, timeoutErr := a.runHooks(ctx, hooks, true, deadline)
-	errs = append(errs, hookErrs...)
-	if timeoutErr != nil {
-		errs = append(errs, timeoutErr)
+	if len(hooks) > 0 {
+		hctx, cancel := context.WithDeadline(ctx, deadline)
+		hookErrs, timeoutErr := a.runHooks(hctx, hooks, true, deadline)
+		cancel()
+		errs = append(errs, hookErrs...)
+		if timeoutErr != nil {
+			errs = append(errs, timeoutErr)
+		}
 	}
 
 	a.mu.Lock()
@@ -485,26 +507,29 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 	if a.procs == nil {
 		return nil
 	}
-	pctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	expired := false
 
 	var errs []error
 	var stuck []bool // Shutdown funcs that did not return, by process
 	n := 0
-	results := make(chan shutdownResult, len(a.procs))
 	for i := range a.procs {
-		p := &a.procs[i]
-		if p.Shutdown == nil || p.state.Load() == procNotStarted {
-			continue
+		if a.procs[i].Shutdown != nil && a.procs[i].state.Load() != procNotStarted {
+			n++
 		}
-		n++
-		go func() { results <- shutdownResult{i, callShutdown(pctx, p)} }()
 	}
 	if n > 0 {
+		pctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		results := make(chan shutdownResult, n) // sized to its senders
 		stuck = make([]bool, len(a.procs))
 		for i := range a.procs {
 			p := &a.procs[i]
-			stuck[i] = p.Shutdown != nil && p.state.Load() != procNotStarted
+			if p.Shutdown != nil && p.state.Load() != procNotStarted {
+				stuck[i] = true
+				go func() { results <- shutdownResult{i, callShutdown(pctx, p)} }()
+			}
 		}
 	wait:
 		for ; n > 0; n-- {
@@ -514,17 +539,19 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 				if r.err != nil {
 					errs = append(errs, r.err)
 				}
-			case <-pctx.Done():
+			case <-timer.C:
+				expired = true
 				break wait
 			}
 		}
 	}
 
 	a.cancelProcs(cause)
-	select {
-	case <-a.allDone:
-		_ = a.eg.Wait() // returns at once: every process has returned
-	case <-pctx.Done():
+	if !expired {
+		select {
+		case <-ErrGroupWait(&a.eg):
+		case <-timer.C:
+		}
 	}
 
 	a.mu.Lock()

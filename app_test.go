@@ -607,3 +607,34 @@ func TestWrapProcessFunc(t *testing.T) {
 	assert.ErrorIs(t, fs[2](context.Background()), errF)
 	assert.Equal(t, []string{"func()", "func(ctx)", "func() error"}, calls)
 }
+
+func TestEventDispatchAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector allocates")
+	}
+	var n int
+	a := &App{}
+	a.onEvent = func(context.Context, Event) { n++ }
+	ctx := context.Background()
+	allocs := testing.AllocsPerRun(1000, func() {
+		a.emit(ctx, ProcessEnd, "worker")
+		a.emitState(ctx, StateRunning)
+	})
+	assert.Zero(t, allocs)
+	assert.Equal(t, 2002, n)
+}
+
+func TestSortedHooksMatchesAStableSort(t *testing.T) {
+	hooks := make([]hook, 5000)
+	for i := range hooks {
+		hooks[i] = hook{Priority: HookPriority((i*7919)%201 - 100), seq: i}
+	}
+	want := slices.Clone(hooks)
+	slices.SortStableFunc(want, func(x, y hook) int { return int(x.Priority - y.Priority) })
+	got := sortedHooks(hooks)
+	require.Len(t, got, len(want))
+	for i := range want {
+		require.Equal(t, want[i].seq, got[i].seq, "position %d", i)
+	}
+	assert.Nil(t, sortedHooks(nil))
+}

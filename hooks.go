@@ -1,7 +1,6 @@
 package lu
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"runtime/debug"
@@ -109,12 +108,28 @@ func (a *App) addHook(list *[]hook, call string, last State, f ProcessFunc, opts
 	}
 }
 
-// sortedHooks returns a copy of hooks in running order. Registration only
-// appends, so registering n hooks costs O(n log n) in all.
+// sortedHooks returns a copy of hooks in running order: by priority, then
+// by registration. Priorities span a small fixed range, so a counting sort
+// does it in O(n); registration only appends, so n registrations cost O(n).
 func sortedHooks(hooks []hook) []hook {
-	s := slices.Clone(hooks)
-	slices.SortStableFunc(s, func(x, y hook) int { return cmp.Compare(x.Priority, y.Priority) })
-	return s
+	if len(hooks) == 0 {
+		return nil
+	}
+	const buckets = HookPriorityLast - HookPriorityFirst + 1
+	var start [buckets + 1]int
+	for i := range hooks {
+		start[hooks[i].Priority-HookPriorityFirst+1]++
+	}
+	for b := 1; b <= int(buckets); b++ {
+		start[b] += start[b-1]
+	}
+	sorted := make([]hook, len(hooks))
+	for i := range hooks {
+		b := hooks[i].Priority - HookPriorityFirst
+		sorted[start[b]] = hooks[i]
+		start[b]++
+	}
+	return sorted
 }
 
 // hookRun runs a list of hooks on a goroutine of its own, so that a hook
@@ -128,11 +143,12 @@ type hookRun struct {
 	// abandoned is set when the deadline passed: from then on the runner
 	// starts no hook and emits no event.
 	abandoned atomic.Bool
+	current   atomic.Int64 // index of the running hook, -1 between hooks
+	since     atomic.Int64 // when it started, as a monotonic offset from began
+	began     time.Time
 
-	mu      sync.Mutex
-	errs    []error
-	current int // index of the running hook, -1 between hooks
-	since   time.Time
+	mu   sync.Mutex
+	errs []error
 }
 
 // runHooks runs hooks in order until they are done or deadline passes. It
@@ -142,7 +158,8 @@ func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline ti
 	if len(hooks) == 0 {
 		return nil, nil
 	}
-	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}), current: -1}
+	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}), began: time.Now()}
+	r.current.Store(-1)
 	go r.run(ctx)
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
@@ -157,17 +174,17 @@ func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline ti
 	default:
 	}
 	r.abandoned.Store(true)
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	te := &TimeoutError{State: State(a.state.Load())}
-	if r.current >= 0 {
-		h := &r.hooks[r.current]
+	if i := r.current.Load(); i >= 0 {
+		h := &r.hooks[i]
 		te.Hook = h.Name
 		if te.Hook == "" {
 			te.Hook = h.label()
 		}
-		te.Running = time.Since(r.since)
+		te.Running = time.Since(r.began) - time.Duration(r.since.Load())
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return slices.Clone(r.errs), te
 }
 
@@ -186,14 +203,11 @@ func (r *hookRun) run(ctx context.Context) {
 		if r.abandoned.Load() {
 			return
 		}
-		r.mu.Lock()
-		r.current, r.since = i, time.Now()
-		r.mu.Unlock()
+		r.since.Store(int64(time.Since(r.began))) // monotonic clock only: cheaper
+		r.current.Store(int64(i))
 		r.a.emit(ctx, start, h.Name)
 		err := callHook(ctx, h, kind)
-		r.mu.Lock()
-		r.current = -1
-		r.mu.Unlock()
+		r.current.Store(-1)
 		if err != nil {
 			r.fail(err)
 			if !r.stop {

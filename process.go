@@ -45,22 +45,20 @@ const (
 
 // procRun is the App's record of one launched process.
 type procRun struct {
-	Process
-	state atomic.Int32
+	*Process // in a.processes, which no longer changes once frozen
+	state    atomic.Int32
 }
 
 // startProcesses starts every process under the App's errgroup. It stops
 // early if the App began stopping meanwhile. It runs on the Launch
 // goroutine, in state HookStart.
 func (a *App) startProcesses() {
-	defer a.processDone() // the launcher's own share of a.live
 	for i := range a.procs {
 		if State(a.state.Load()) != StateHookStart {
 			return
 		}
 		p := &a.procs[i]
 		p.state.Store(procRunning)
-		a.live.Add(1)
 		a.emit(a.procCtx, ProcessStart, p.Name)
 		a.eg.Go(func() error {
 			a.runProcess(p)
@@ -71,7 +69,6 @@ func (a *App) startProcesses() {
 
 // runProcess runs one process on its own goroutine.
 func (a *App) runProcess(p *procRun) {
-	defer a.processDone()
 	ctx := a.procCtx
 	if p.Name != "" {
 		ctx = pprof.WithLabels(ctx, pprof.Labels("lu_process", p.Name))
@@ -84,11 +81,14 @@ func (a *App) runProcess(p *procRun) {
 		}
 	}
 	if err != nil {
+		if _, panicked := err.(*PanicError); !panicked {
+			err = fmt.Errorf("lu: process %q: %w", p.Name, err)
+		}
 		a.mu.Lock()
 		a.procErrs = append(a.procErrs, err)
 		a.mu.Unlock()
 	}
-	<-a.started // ProcessEnd never precedes AppRunning
+	a.waitStarted() // ProcessEnd never precedes AppRunning
 	if p.state.CompareAndSwap(procRunning, procEnding) {
 		a.emit(ctx, ProcessEnd, p.Name)
 	}
@@ -98,25 +98,15 @@ func (a *App) runProcess(p *procRun) {
 	}
 }
 
-// processDone releases one share of a.live: one per running process plus
-// one for the launcher. The last share closes a.allDone.
-func (a *App) processDone() {
-	if a.live.Add(-1) == 0 {
-		close(a.allDone)
-	}
-}
-
-// callProcess runs p.Run, turning a panic into a *PanicError.
+// callProcess runs p.Run, turning a panic into a *PanicError. The error is
+// wrapped by the caller, and only if it is a failure.
 func callProcess(ctx context.Context, p *procRun) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Where: "process " + quoteList([]string{p.Name}), Value: v, Stack: debug.Stack()}
 		}
 	}()
-	if err := p.Run(ctx); err != nil {
-		return fmt.Errorf("lu: process %q: %w", p.Name, err)
-	}
-	return nil
+	return p.Run(ctx)
 }
 
 // callShutdown runs p.Shutdown, turning a panic into a *PanicError.
