@@ -220,7 +220,6 @@ func (a *App) Launch(ctx context.Context) error {
 	if a.ShutdownTimeout == 0 {
 		a.ShutdownTimeout = DefaultTimeout
 	}
-	deadline := time.Now().Add(a.StartupTimeout)
 	a.shutdownTimeout = a.ShutdownTimeout
 	a.onEvent = a.OnEvent
 	a.launchCtx = ctx
@@ -236,7 +235,10 @@ func (a *App) Launch(ctx context.Context) error {
 	a.mu.Unlock()
 
 	a.emitState(ctx, StateStartup)
-	startErr := a.start(ctx, deadline)
+	// The clock starts once the AppStartup callback returned: callbacks are
+	// the user's own time, and a deadline they used up would fail a start-up
+	// that never had its chance.
+	startErr := a.start(ctx, time.Now().Add(a.StartupTimeout))
 
 	a.mu.Lock()
 	if startErr == nil {
@@ -459,10 +461,11 @@ func (a *App) stop() error {
 		stopAfter()
 	}
 
-	began := time.Now()
-	deadline := began.Add(timeout)
 	ctx := context.WithoutCancel(a.launchCtx)
 	a.emitState(ctx, StateTerminating)
+	// As for start-up, the clock starts after the AppTerminating callback.
+	began := time.Now()
+	deadline := began.Add(timeout)
 
 	procDeadline := deadline
 	if hasHooks {
