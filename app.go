@@ -96,11 +96,12 @@ type App struct {
 	stopBegan    time.Time
 	result       error // what Shutdown returns; written before done closes
 
-	procCtx     context.Context
-	cancelProcs context.CancelCauseFunc
-	eg          errgroup.Group
-	procs       []procRun
-	procErrs    []error
+	procCtx       context.Context
+	cancelProcs   context.CancelCauseFunc
+	eg            errgroup.Group
+	procs         []procRun
+	shutdownFuncs int // processes with a Shutdown func
+	procErrs      []error
 }
 
 // NoApp returns a nil *App. It can be used when calling a function that
@@ -369,6 +370,9 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 	a.procs = make([]procRun, len(a.processes))
 	for i := range a.processes {
 		a.procs[i].Process = &a.processes[i]
+		if a.processes[i].Shutdown != nil {
+			a.shutdownFuncs++
+		}
 	}
 	a.procCtx, a.cancelProcs = context.WithCancelCause(context.WithoutCancel(ctx))
 	a.mu.Unlock()
@@ -517,9 +521,11 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 	var errs []error
 	var stuck []bool // Shutdown funcs that did not return, by process
 	n := 0
-	for i := range a.procs {
-		if a.procs[i].Shutdown != nil && a.procs[i].state.Load() != procNotStarted {
-			n++
+	if a.shutdownFuncs > 0 {
+		for i := range a.procs {
+			if a.procs[i].Shutdown != nil && a.procs[i].state.Load() != procNotStarted {
+				n++
+			}
 		}
 	}
 	if n > 0 {
@@ -550,9 +556,11 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 	}
 
 	a.cancelProcs(cause)
+	allReturned := false
 	if !expired {
 		select {
 		case <-ErrGroupWait(&a.eg):
+			allReturned = true
 		case <-timer.C:
 		}
 	}
@@ -561,6 +569,9 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 	errs = append(errs, a.procErrs...)
 	a.procErrs = nil
 	a.mu.Unlock()
+	if allReturned && stuck == nil {
+		return errs
+	}
 
 	var names []string
 	for i := range a.procs {
