@@ -1,0 +1,148 @@
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Cursor stores a scheduled process's last completed run under its name.
+type Cursor interface {
+	Get(ctx context.Context, name string) (string, error)
+	Set(ctx context.Context, name string, value string) error
+}
+
+// NewMemoryCursor returns a Cursor held in memory: it starts empty at every
+// restart, so each replica runs every firing itself.
+func NewMemoryCursor() Cursor {
+	return &memoryCursor{m: make(map[string]string)}
+}
+
+type memoryCursor struct {
+	mu sync.RWMutex
+	m  map[string]string
+}
+
+func (c *memoryCursor) Get(_ context.Context, name string) (string, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[name], nil
+}
+
+func (c *memoryCursor) Set(_ context.Context, name, value string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m[name] = value
+	return nil
+}
+
+// FileCursor is a Cursor that survives restarts: one file per name in a
+// directory. Each Set writes a temporary file, syncs it, renames it over
+// the old one and syncs the directory, so a crash at any point leaves
+// either the old value or the new one, never a torn or empty file.
+type FileCursor struct {
+	dir string
+	mu  sync.Mutex // one writer at a time within the process
+}
+
+// NewFileCursor returns a FileCursor storing its files in dir, which it
+// creates if needed.
+func NewFileCursor(dir string) (*FileCursor, error) {
+	if dir == "" {
+		return nil, errors.New("process: NewFileCursor: empty directory")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("process: NewFileCursor: %w", err)
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("process: NewFileCursor: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("process: NewFileCursor: %s is not a directory", dir)
+	}
+	return &FileCursor{dir: dir}, nil
+}
+
+func (c *FileCursor) path(name string) (string, error) {
+	if name == "" {
+		return "", errors.New("process: file cursor: empty name")
+	}
+	return filepath.Join(c.dir, url.PathEscape(name)+".cursor"), nil
+}
+
+// Get returns the value stored under name, or "" if there is none.
+func (c *FileCursor) Get(_ context.Context, name string) (string, error) {
+	p, err := c.path(name)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("process: file cursor %q: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+// Set stores value under name, atomically and durably.
+func (c *FileCursor) Set(_ context.Context, name, value string) error {
+	p, err := c.path(name)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := writeAtomically(p, []byte(value+"\n")); err != nil {
+		return fmt.Errorf("process: file cursor %q: %w", name, err)
+	}
+	return nil
+}
+
+func writeAtomically(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// ActiveContext returns an AwaitRoleFunc for which every replica always
+// holds every role: the process runs everywhere, always.
+func ActiveContext() AwaitRoleFunc {
+	return func(string) ContextFunc {
+		return func(ctx context.Context) (context.Context, context.CancelFunc, error) {
+			ctx, cancel := context.WithCancel(ctx)
+			return ctx, cancel, nil
+		}
+	}
+}

@@ -1,0 +1,144 @@
+// Package process provides ready-made lu processes: loops with backoff,
+// schedules with durable cursors, HTTP servers.
+package process
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/lu-go/lu"
+)
+
+// ErrBreakContextLoop, returned (or wrapped) by the func of a loop built
+// with [WithBreakableLoop], ends the loop and its process cleanly, without
+// stopping the App.
+var ErrBreakContextLoop = errors.New("process: break context loop")
+
+// ContextFunc derives the context a loop iteration runs with from the
+// process's context, and returns the func that releases it. It may block,
+// for example until this replica holds a role; an error ends the process.
+type ContextFunc = func(ctx context.Context) (context.Context, context.CancelFunc, error)
+
+// AwaitRoleFunc returns the ContextFunc that waits for the named role.
+type AwaitRoleFunc = func(role string) ContextFunc
+
+func currentContext(ctx context.Context) (context.Context, context.CancelFunc, error) {
+	return ctx, func() {}, nil
+}
+
+// Loop returns a process that calls f until the App stops. After a run
+// that succeeded it sleeps the sleep (default 0); after an error it logs
+// it with the process's name, counts it and sleeps the error sleep
+// (default 10 s). context.Canceled is not a failure. With WithMaxErrors it
+// gives up after that many consecutive errors and returns the last, which
+// stops the App. It panics if f is nil.
+func Loop(f lu.ProcessFunc, opts ...Option) lu.Process {
+	return newLoop("Loop", currentContext, f, false, opts)
+}
+
+// Retry returns a process that calls f until it succeeds once, then ends
+// quietly. Errors are handled as by [Loop].
+func Retry(f lu.ProcessFunc, opts ...Option) lu.Process {
+	return newLoop("Retry", currentContext, f, true, opts)
+}
+
+// ContextLoop is [Loop] with each run made under a context from getCtx, for
+// example one that is held only while this replica holds a role. When that
+// context ends, the loop asks getCtx for a new one. It panics if getCtx or
+// f is nil.
+func ContextLoop(getCtx ContextFunc, f lu.ProcessFunc, opts ...Option) lu.Process {
+	return newLoop("ContextLoop", getCtx, f, false, opts)
+}
+
+// ContextRetry is [Retry] with each run made under a context from getCtx.
+func ContextRetry(getCtx ContextFunc, f lu.ProcessFunc, opts ...Option) lu.Process {
+	return newLoop("ContextRetry", getCtx, f, true, opts)
+}
+
+func newLoop(constructor string, getCtx ContextFunc, f lu.ProcessFunc, once bool, opts []Option) lu.Process {
+	if f == nil {
+		panic(fmt.Sprintf("process: %s: nil func", constructor))
+	}
+	if getCtx == nil {
+		panic(fmt.Sprintf("process: %s: nil ContextFunc", constructor))
+	}
+	l := &loop{o: resolve(constructor, options{}, opts), getCtx: getCtx, f: f, once: once}
+	return lu.Process{Name: l.o.name, Run: l.run}
+}
+
+type loop struct {
+	o      options
+	getCtx ContextFunc
+	f      lu.ProcessFunc
+	once   bool // Retry: stop after the first success
+}
+
+func (l *loop) run(ctx context.Context) error {
+	var errCount uint
+	for ctx.Err() == nil {
+		runCtx, release, err := l.getCtx(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			return fmt.Errorf("process %q: getting a context: %w", l.o.name, err)
+		}
+		done, err := l.iterate(runCtx, &errCount)
+		release()
+		if done || err != nil {
+			return err
+		}
+	}
+	return context.Cause(ctx)
+}
+
+// iterate runs f once and sleeps. It reports whether the loop is over, and
+// the error that ends the process, if any.
+func (l *loop) iterate(ctx context.Context, errCount *uint) (bool, error) {
+	err := l.f(ctx)
+	switch {
+	case l.o.breakable && errors.Is(err, ErrBreakContextLoop):
+		l.o.logger.Info("loop ended by its func", "reason", err)
+		return true, nil
+	case err == nil:
+		*errCount = 0
+		if l.once {
+			return true, nil
+		}
+		return false, l.wait(ctx, l.o.sleep())
+	case errors.Is(err, context.Canceled):
+		// Stopping, or the run's context ended: not a failure.
+		*errCount = 0
+		return false, l.wait(ctx, l.o.sleep())
+	}
+	*errCount++
+	l.o.metrics.ProcessError(l.o.name)
+	l.o.logger.Error("process failed", "error", err, "consecutive_errors", *errCount)
+	if l.o.maxErrors > 0 && *errCount >= l.o.maxErrors {
+		return true, fmt.Errorf("process %q: giving up after %d consecutive errors: %w", l.o.name, *errCount, err)
+	}
+	return false, l.wait(ctx, l.o.errorSleep(*errCount, err))
+}
+
+// wait sleeps d on the process's clock. The end of the run's context (a
+// lost role, say) is not an error: the loop then asks for a new one.
+func (l *loop) wait(ctx context.Context, d time.Duration) error {
+	err := lu.Wait(ctx, l.o.clock, d)
+	if err != nil && ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// NoOp returns a process that does nothing until the App stops.
+func NoOp() lu.Process {
+	return lu.Process{
+		Name: "noop",
+		Run: func(ctx context.Context) error {
+			<-ctx.Done()
+			return context.Cause(ctx)
+		},
+	}
+}
