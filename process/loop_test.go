@@ -264,23 +264,25 @@ func TestDefaultName(t *testing.T) {
 func TestBadInputPanicsAtConstruction(t *testing.T) {
 	f := func(context.Context) error { return nil }
 	tests := map[string]func(){
-		"process: Loop: nil func":                          func() { process.Loop(nil) },
-		"process: ContextLoop: nil ContextFunc":            func() { process.ContextLoop(nil, f) },
-		"process: WithSleep: negative duration -1s":        func() { process.WithSleep(-time.Second) },
-		"process: WithErrorSleep: negative duration -1s":   func() { process.WithErrorSleep(-time.Second) },
-		"process: SleepFor: negative duration -1ns":        func() { process.SleepFor(-1) },
+		"process: Loop: nil func":                        func() { process.Loop(nil) },
+		"process: ContextLoop: nil ContextFunc":          func() { process.ContextLoop(nil, f) },
+		"process: WithSleep: negative duration -1s":      func() { process.WithSleep(-time.Second) },
+		"process: WithErrorSleep: negative duration -1s": func() { process.WithErrorSleep(-time.Second) },
+		"process: SleepFor: negative duration -1ns":      func() { process.SleepFor(-1) },
 		"process: MakeErrorSleepFunc: negative duration -1s": func() {
 			process.MakeErrorSleepFunc(1, -time.Second, nil)
 		},
-		"process: WithClock: nil clock":                  func() { process.WithClock(nil) },
-		"process: Loop: nil Option":                      func() { process.Loop(f, nil) },
-		"process: Scheduled: nil Cursor":                 func() { process.Scheduled(process.ActiveContext(), nil, "s", process.Every(time.Hour), nopRun) },
-		"process: Scheduled: empty name":                 func() { process.Scheduled(process.ActiveContext(), process.NewMemoryCursor(), "", process.Every(time.Hour), nopRun) },
-		"process: Every: period 0s is not positive":      func() { process.Every(0) },
+		"process: WithClock: nil clock":  func() { process.WithClock(nil) },
+		"process: Loop: nil Option":      func() { process.Loop(f, nil) },
+		"process: Scheduled: nil Cursor": func() { process.Scheduled(process.ActiveContext(), nil, "s", process.Every(time.Hour), nopRun) },
+		"process: Scheduled: empty name": func() {
+			process.Scheduled(process.ActiveContext(), process.NewMemoryCursor(), "", process.Every(time.Hour), nopRun)
+		},
+		"process: Every: period 0s is not positive":         func() { process.Every(0) },
 		"process: Every: offset 2h0m0s outside [0, 1h0m0s)": func() { process.Every(time.Hour, process.WithOffset(2*time.Hour)) },
-		"process: TimeOfDay: 24:00 is not a time of day": func() { process.TimeOfDay(24, 0) },
-		"process: Poll: wait -1s is not positive":        func() { process.Poll(-time.Second) },
-		"process: HTTP: nil server":                      func() { process.HTTP("x", nil) },
+		"process: TimeOfDay: 24:00 is not a time of day":    func() { process.TimeOfDay(24, 0) },
+		"process: Poll: wait -1s is not positive":           func() { process.Poll(-time.Second) },
+		"process: HTTP: nil server":                         func() { process.HTTP("x", nil) },
 	}
 	for want, f := range tests {
 		assert.PanicsWithValue(t, want, f)

@@ -16,5 +16,5 @@ type Metrics interface {
 
 type noMetrics struct{}
 
-func (noMetrics) ProcessError(string)                    {}
+func (noMetrics) ProcessError(string)                     {}
 func (noMetrics) ScheduleCursorLag(string, time.Duration) {}
