@@ -64,6 +64,19 @@ type App struct {
 	// "/tmp/lu.pid".
 	ProcessFile string
 
+	// DrainDelay is the lame-duck pause between a stop being requested in
+	// state Running and the processes being stopped: the App is Draining,
+	// its readiness handler reports not-ready so that load balancers (and
+	// Kubernetes, which removes endpoints asynchronously) stop sending
+	// traffic, and everything keeps serving. Zero, the default, stops at
+	// once. The shutdown deadline starts after the drain.
+	DrainDelay time.Duration
+
+	// Logger, if set, receives a record of every transition, hook and
+	// process start and end, with durations. Without it the App logs
+	// nothing; only Run reports, to slog.Default, why it exits.
+	Logger *slog.Logger
+
 	// OnShutdownErr is called by Run when Shutdown returns an error, with
 	// the termination context. It may change the error, or report it; if it
 	// returns nil, Run exits 0.
@@ -81,7 +94,9 @@ type App struct {
 	configErrs []error // bad registrations, reported by Launch or Shutdown
 
 	onEvent         OnEvent
+	logger          *slog.Logger
 	shutdownTimeout time.Duration
+	drainDelay      time.Duration
 	launchCtx       context.Context
 	cancelStart     context.CancelCauseFunc // cancels the start hooks' context
 	stopAfter       func() bool             // unregisters the Launch context watch
@@ -92,7 +107,8 @@ type App struct {
 	startedFlag  atomic.Bool   // set just before started is closed
 	done         chan struct{} // closed after AppTerminated was emitted
 	pendingCause error         // the cause of a stop being requested
-	stopCause    error         // the cause of the stop, set on entering Terminating
+	stopCause    error         // the cause of the stop, set by enterStopping
+	stopEntered  bool          // enterStopping has run
 	stopBegan    time.Time
 	result       error // what Shutdown returns; written before done closes
 
@@ -222,6 +238,8 @@ func (a *App) Launch(ctx context.Context) error {
 		a.ShutdownTimeout = DefaultTimeout
 	}
 	a.shutdownTimeout = a.ShutdownTimeout
+	a.drainDelay = a.DrainDelay
+	a.logger = a.Logger
 	a.onEvent = a.OnEvent
 	a.launchCtx = ctx
 	if a.stopping == nil {
@@ -291,6 +309,9 @@ func (a *App) checkLocked() error {
 	}
 	if a.ShutdownTimeout < 0 {
 		errs = append(errs, fmt.Errorf("lu: negative ShutdownTimeout %v", a.ShutdownTimeout))
+	}
+	if a.DrainDelay < 0 {
+		errs = append(errs, fmt.Errorf("lu: negative DrainDelay %v", a.DrainDelay))
 	}
 	errs = append(errs, checkProcesses(a.processes)...)
 	return errors.Join(errs...)
@@ -450,9 +471,9 @@ func (a *App) processFailed(err error) {
 	}
 }
 
-// stop runs states Terminating and HookStop and ends Terminated. Exactly
-// one goroutine runs it: the one that moved the App from Running to
-// Terminating, or the Launch goroutine if the stop began during start-up.
+// stop runs states Draining, Terminating and HookStop and ends Terminated.
+// Exactly one goroutine runs it: the one that moved the App from Running to
+// Draining, or the Launch goroutine if the stop began during start-up.
 func (a *App) stop() error {
 	a.waitStarted()
 	a.mu.Lock()
@@ -460,9 +481,17 @@ func (a *App) stop() error {
 	stopAfter := a.stopAfter
 	timeout := a.shutdownTimeout
 	hasHooks := len(a.stopHooks) > 0
+	draining := a.State() == StateDraining
 	a.mu.Unlock()
 	if stopAfter != nil {
 		stopAfter()
+	}
+	if draining {
+		if a.drainDelay > 0 {
+			t := time.NewTimer(a.drainDelay)
+			<-t.C
+		}
+		_, _ = a.fire(TriggerDrained)
 	}
 
 	ctx := context.WithoutCancel(a.launchCtx)

@@ -102,9 +102,10 @@ func ExampleTransitions() {
 	// HookStart   --StartFailed--> Terminating
 	// HookStart   --Shutdown--> Terminating
 	// HookStart   --ProcessFailed--> Terminating
-	// Running     --Shutdown--> Terminating
-	// Running     --ProcessFailed--> Terminating
-	// Running     --ContextDone--> Terminating
+	// Running     --Shutdown--> Draining
+	// Running     --ProcessFailed--> Draining
+	// Running     --ContextDone--> Draining
+	// Draining    --Drained--> Terminating
 	// Terminating --ProcessesStopped--> HookStop
 	// HookStop    --HooksStopped--> Terminated
 }

@@ -60,7 +60,8 @@ func buildMachine() *stateless.StateMachine {
 			sm.Configure(t.From).Permit(t.On, t.To)
 		}
 	}
-	sm.Configure(StateTerminating).OnEntry(enterTerminating)
+	sm.Configure(StateDraining).OnEntry(enterStopping)
+	sm.Configure(StateTerminating).OnEntry(enterStopping)
 	sm.OnUnhandledTrigger(refuseTrigger)
 	return sm
 }
@@ -85,11 +86,16 @@ func refuseTrigger(_ context.Context, s stateless.State, t stateless.Trigger, _ 
 	return &TransitionError{State: s.(State), Trigger: t.(Trigger)}
 }
 
-// enterTerminating closes the channel returned by WaitForShutdown and
-// cancels the start hooks' context if start-up is still under way. It runs
-// under the App's mutex and must not block.
-func enterTerminating(ctx context.Context, _ ...any) error {
+// enterStopping runs on entering Draining or Terminating, whichever comes
+// first: it records why the App stops, closes the channel returned by
+// WaitForShutdown and cancels the start hooks' context if start-up is
+// still under way. It runs under the App's mutex and must not block.
+func enterStopping(ctx context.Context, _ ...any) error {
 	a := appOf(ctx)
+	if a.stopEntered {
+		return nil // Draining came first
+	}
+	a.stopEntered = true
 	a.stopBegan = time.Now()
 	a.stopCause = a.pendingCause
 	if a.stopping == nil {

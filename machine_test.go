@@ -146,7 +146,7 @@ func TestIllegalCalls(t *testing.T) {
 }
 
 func TestStateAndTriggerNames(t *testing.T) {
-	want := []string{"Idle", "Startup", "HookStart", "Running", "Terminating", "HookStop", "Terminated"}
+	want := []string{"Idle", "Startup", "HookStart", "Running", "Draining", "Terminating", "HookStop", "Terminated"}
 	for i, w := range want {
 		assert.Equal(t, w, State(i).String())
 	}

@@ -18,6 +18,11 @@ const (
 	StateHookStart
 	// StateRunning is the steady state: every Process has been started.
 	StateRunning
+	// StateDraining is the lame-duck pause after a stop was requested:
+	// readiness reports not-ready, everything keeps running, and after
+	// [App.DrainDelay] the processes are stopped. With no DrainDelay the App
+	// passes straight through it.
+	StateDraining
 	// StateTerminating stops the processes: their Shutdown funcs run, then
 	// their context is cancelled and they are awaited.
 	StateTerminating
@@ -35,6 +40,7 @@ var stateNames = [...]string{
 	StateStartup:     "Startup",
 	StateHookStart:   "HookStart",
 	StateRunning:     "Running",
+	StateDraining:    "Draining",
 	StateTerminating: "Terminating",
 	StateHookStop:    "HookStop",
 	StateTerminated:  "Terminated",
@@ -73,6 +79,8 @@ const (
 	TriggerProcessFailed
 	// TriggerContextDone reports that the context given to Launch is done.
 	TriggerContextDone
+	// TriggerDrained reports that the drain delay has passed.
+	TriggerDrained
 	// TriggerProcessesStopped reports that every process has returned, or
 	// that the deadline for them has passed.
 	TriggerProcessesStopped
@@ -91,6 +99,7 @@ var triggerNames = [...]string{
 	TriggerStartFailed:      "StartFailed",
 	TriggerProcessFailed:    "ProcessFailed",
 	TriggerContextDone:      "ContextDone",
+	TriggerDrained:          "Drained",
 	TriggerProcessesStopped: "ProcessesStopped",
 	TriggerHooksStopped:     "HooksStopped",
 }

@@ -24,9 +24,14 @@ var transitions = [...]Transition{
 	{StateHookStart, TriggerShutdown, StateTerminating},
 	{StateHookStart, TriggerProcessFailed, StateTerminating},
 
-	{StateRunning, TriggerShutdown, StateTerminating},
-	{StateRunning, TriggerProcessFailed, StateTerminating},
-	{StateRunning, TriggerContextDone, StateTerminating},
+	{StateRunning, TriggerShutdown, StateDraining},
+	{StateRunning, TriggerProcessFailed, StateDraining},
+	{StateRunning, TriggerContextDone, StateDraining},
+
+	{StateDraining, TriggerDrained, StateTerminating},
+	{StateDraining, TriggerShutdown, StateDraining},
+	{StateDraining, TriggerProcessFailed, StateDraining},
+	{StateDraining, TriggerContextDone, StateDraining},
 
 	{StateTerminating, TriggerProcessesStopped, StateHookStop},
 	{StateTerminating, TriggerShutdown, StateTerminating},
