@@ -94,7 +94,7 @@ type App struct {
 	configErrs []error // bad registrations, reported by Launch or Shutdown
 
 	onEvent         OnEvent
-	logger          *slog.Logger
+	log             atomic.Pointer[slog.Logger]
 	shutdownTimeout time.Duration
 	drainDelay      time.Duration
 	launchCtx       context.Context
@@ -112,10 +112,18 @@ type App struct {
 	stopBegan    time.Time
 	result       error // what Shutdown returns; written before done closes
 
-	procCtx       context.Context
-	cancelProcs   context.CancelCauseFunc
-	eg            errgroup.Group
-	procs         []procRun
+	procCtx     context.Context
+	cancelProcs context.CancelCauseFunc
+	eg          errgroup.Group
+	procs       []procRun
+
+	// The journal; see journal.go.
+	epoch         time.Time
+	entered       stamp // when the current state was entered
+	transitions   []JournalTransition
+	logged        int // transitions already logged
+	startRun      *hookRun
+	stopRun       *hookRun
 	shutdownFuncs int // processes with a Shutdown func
 	procErrs      []error
 }
@@ -239,7 +247,11 @@ func (a *App) Launch(ctx context.Context) error {
 	}
 	a.shutdownTimeout = a.ShutdownTimeout
 	a.drainDelay = a.DrainDelay
-	a.logger = a.Logger
+	if a.Logger != nil {
+		a.log.Store(a.Logger)
+	}
+	a.epoch = time.Now()
+	a.entered = a.now()
 	a.onEvent = a.OnEvent
 	a.launchCtx = ctx
 	if a.stopping == nil {
@@ -351,6 +363,7 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 		a.mu.Unlock()
 		return nil
 	}
+	defer a.flushLog()
 	hooks := sortedHooks(a.startHooks)
 	var hctx context.Context
 	var cancelStart context.CancelCauseFunc
@@ -486,6 +499,7 @@ func (a *App) stop() error {
 	if stopAfter != nil {
 		stopAfter()
 	}
+	a.flushLog()
 	if draining {
 		if a.drainDelay > 0 {
 			t := time.NewTimer(a.drainDelay)
@@ -510,6 +524,7 @@ func (a *App) stop() error {
 	_, _ = a.fireLocked(TriggerProcessesStopped)
 	hooks := sortedHooks(a.stopHooks)
 	a.mu.Unlock()
+	a.flushLog()
 
 	if len(hooks) > 0 {
 		hctx, cancel := context.WithDeadline(ctx, deadline)

@@ -76,8 +76,10 @@ func (a *App) emit(ctx context.Context, t EventType, name string) {
 	}
 }
 
-// emitState delivers the event for entering s, if it has one.
+// emitState logs the transitions so far and delivers the event for
+// entering s, if it has one.
 func (a *App) emitState(ctx context.Context, s State) {
+	a.flushLog()
 	if t := stateEvents[s]; t != Unknown {
 		a.emit(ctx, t, "")
 	}

@@ -18,8 +18,10 @@ type hook struct {
 	Priority HookPriority
 	// F is called at start-up or at shutdown; its context is cancelled when
 	// the start-up or shutdown deadline passes.
-	F   ProcessFunc
-	seq int // registration order, the tie-breaker between equal priorities
+	F       ProcessFunc
+	seq     int           // registration order, the tie-breaker between equal priorities
+	timeout time.Duration // WithHookTimeout; 0: none
+	bad     error         // a bad option, reported instead of registering
 }
 
 // label names the hook in errors and in the timeout report.
@@ -37,6 +39,21 @@ type HookOption func(*hook)
 // WithHookName names the hook in events, errors and pprof labels.
 func WithHookName(s string) HookOption {
 	return func(h *hook) { h.Name = s }
+}
+
+// WithHookTimeout bounds the hook to d, inside the overall start-up or
+// shutdown budget: its context ends after d, and if it has not returned by
+// then the App stops waiting for it and records a *[TimeoutError] naming
+// it. A start hook that times out fails the start-up; after a stop hook
+// that times out, the next one runs. A negative d is an error that Launch
+// or Shutdown returns.
+func WithHookTimeout(d time.Duration) HookOption {
+	return func(h *hook) {
+		if d < 0 {
+			h.bad = fmt.Errorf("lu: WithHookTimeout: negative duration %v", d)
+		}
+		h.timeout = d
+	}
 }
 
 // HookPriority orders hooks: lower runs earlier.
@@ -98,6 +115,8 @@ func (a *App) addHook(list *[]hook, call string, last State, f ProcessFunc, opts
 	a.hookSeq++
 	h.seq = a.hookSeq
 	switch s := State(a.state.Load()); {
+	case h.bad != nil:
+		a.configErrs = append(a.configErrs, fmt.Errorf("%s: hook %s: %w", call, h.label(), h.bad))
 	case f == nil:
 		a.configErrs = append(a.configErrs, fmt.Errorf("lu: %s: hook %s has a nil func", call, h.label()))
 	case s > last:
@@ -149,6 +168,29 @@ type hookRun struct {
 
 	mu   sync.Mutex
 	errs []error
+	recs []hookRec // by hook, for the journal
+}
+
+// hookRec is the journal's record of one hook.
+type hookRec struct {
+	started, ended stamp
+	err            error
+}
+
+// journal returns the runner's hooks as journal entries.
+func (r *hookRun) journal() []JournalEntry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	entries := make([]JournalEntry, len(r.hooks))
+	for i := range r.hooks {
+		h, rec := &r.hooks[i], r.recs[i]
+		entries[i] = r.a.entry(h.Name, rec.started, rec.ended, rec.err)
+		entries[i].Priority = h.Priority
+		if entries[i].Name == "" {
+			entries[i].Name = h.label()
+		}
+	}
+	return entries
 }
 
 // runHooks runs hooks in order until they are done or deadline passes. It
@@ -158,8 +200,16 @@ func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline ti
 	if len(hooks) == 0 {
 		return nil, nil
 	}
-	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}), began: time.Now()}
+	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}), began: time.Now(),
+		recs: make([]hookRec, len(hooks))}
 	r.current.Store(-1)
+	a.mu.Lock()
+	if stop {
+		a.stopRun = r
+	} else {
+		a.startRun = r
+	}
+	a.mu.Unlock()
 	go r.run(ctx)
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
@@ -205,9 +255,11 @@ func (r *hookRun) run(ctx context.Context) {
 		}
 		r.since.Store(int64(time.Since(r.began))) // monotonic clock only: cheaper
 		r.current.Store(int64(i))
+		r.mark(i, false, nil)
 		r.a.emit(ctx, start, h.Name)
 		err := callHook(ctx, h, kind)
 		r.current.Store(-1)
+		r.mark(i, true, err)
 		if err != nil {
 			r.fail(err)
 			if !r.stop {
@@ -218,6 +270,37 @@ func (r *hookRun) run(ctx context.Context) {
 			return
 		}
 		r.a.emit(ctx, end, h.Name)
+	}
+}
+
+// mark records a hook's start or end in the journal, and logs it.
+func (r *hookRun) mark(i int, end bool, err error) {
+	now := r.a.now()
+	r.mu.Lock()
+	rec := &r.recs[i]
+	if end {
+		rec.ended, rec.err = now, err
+	} else {
+		rec.started = now
+	}
+	started := rec.started
+	r.mu.Unlock()
+	l := r.a.logger()
+	if l == nil {
+		return
+	}
+	h := &r.hooks[i]
+	kind := "start hook"
+	if r.stop {
+		kind = "stop hook"
+	}
+	switch {
+	case !end:
+		l.Info("lu: "+kind+" started", "hook", h.label(), "priority", int(h.Priority))
+	case err != nil:
+		l.Error("lu: "+kind+" failed", "hook", h.label(), "duration", time.Duration(now-started), "error", err)
+	default:
+		l.Info("lu: "+kind+" done", "hook", h.label(), "duration", time.Duration(now-started))
 	}
 }
 
@@ -236,6 +319,13 @@ func callHook(ctx context.Context, h *hook, kind string) (err error) {
 		defer pprof.SetGoroutineLabels(ctx)
 		ctx = labelled
 	}
+	if h.timeout > 0 {
+		return callHookWithin(ctx, h, kind)
+	}
+	return callHookHere(ctx, h, kind)
+}
+
+func callHookHere(ctx context.Context, h *hook, kind string) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = &PanicError{Where: kind + " " + h.label(), Value: v, Stack: debug.Stack()}
@@ -245,4 +335,37 @@ func callHook(ctx context.Context, h *hook, kind string) (err error) {
 		return fmt.Errorf("lu: %s %s: %w", kind, h.label(), err)
 	}
 	return nil
+}
+
+// callHookWithin runs a hook that has its own timeout on a goroutine of
+// its own, so that the runner can move on when it does not return in time.
+func callHookWithin(ctx context.Context, h *hook, kind string) error {
+	ctx, cancel := context.WithTimeout(ctx, h.timeout)
+	defer cancel()
+	done := make(chan error, 1) // sized so an abandoned hook can still finish
+	go func() { done <- callHookHere(ctx, h, kind) }()
+	t := time.NewTimer(h.timeout)
+	defer t.Stop()
+	select {
+	case err := <-done:
+		return err
+	case <-t.C:
+	}
+	select {
+	case err := <-done:
+		return err
+	default:
+	}
+	name := h.Name
+	if name == "" {
+		name = h.label()
+	}
+	return fmt.Errorf("lu: %s %s: %w", kind, h.label(), &TimeoutError{Hook: name, Running: h.timeout, State: hookState(kind)})
+}
+
+func hookState(kind string) State {
+	if kind == "stop hook" {
+		return StateHookStop
+	}
+	return StateHookStart
 }

@@ -116,14 +116,21 @@ func (a *App) fireLocked(t Trigger) (moved bool, err error) {
 	}
 	from := a.state.Load()
 	err = lifecycle.FireCtx(&a.fctx, t)
-	return err == nil && a.state.Load() != from, err
+	moved = err == nil && a.state.Load() != from
+	if moved {
+		a.recordTransition(State(from), t, a.State())
+	}
+	return moved, err
 }
 
-// fire is fireLocked for a caller that does not hold a.mu.
+// fire is fireLocked for a caller that does not hold a.mu; it logs the
+// transition.
 func (a *App) fire(t Trigger) (moved bool, err error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.fireLocked(t)
+	moved, err = a.fireLocked(t)
+	a.mu.Unlock()
+	a.flushLog()
+	return moved, err
 }
 
 //go:generate go test -run TestDiagram -update .

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
+	"time"
 )
 
 // ProcessFunc is the body of a process or hook. See [Process.Run].
@@ -47,6 +48,19 @@ const (
 type procRun struct {
 	*Process // in a.processes, which no longer changes once frozen
 	state    atomic.Int32
+	started  stamp        // set before the goroutine starts
+	ended    atomic.Int64 // a stamp, set when Run returned
+	err      error        // set before ended
+}
+
+// journal returns the process's journal entry.
+func (p *procRun) journal(a *App) JournalEntry {
+	ended := stamp(p.ended.Load())
+	var err error
+	if ended != 0 {
+		err = p.err
+	}
+	return a.entry(p.Name, p.started, ended, err)
 }
 
 // startProcesses starts every process under the App's errgroup. It stops
@@ -58,7 +72,11 @@ func (a *App) startProcesses() {
 			return
 		}
 		p := &a.procs[i]
+		p.started = a.now()
 		p.state.Store(procRunning)
+		if l := a.logger(); l != nil {
+			l.Info("lu: process started", "process", p.Name)
+		}
 		a.emit(a.procCtx, ProcessStart, p.Name)
 		a.eg.Go(func() error {
 			a.runProcess(p)
@@ -87,6 +105,16 @@ func (a *App) runProcess(p *procRun) {
 		a.mu.Lock()
 		a.procErrs = append(a.procErrs, err)
 		a.mu.Unlock()
+	}
+	p.err = err
+	ended := a.now()
+	p.ended.Store(int64(ended))
+	if l := a.logger(); l != nil {
+		if err != nil {
+			l.Error("lu: process failed", "process", p.Name, "duration", time.Duration(ended-p.started), "error", err)
+		} else {
+			l.Info("lu: process ended", "process", p.Name, "duration", time.Duration(ended-p.started))
+		}
 	}
 	a.waitStarted() // ProcessEnd never precedes AppRunning
 	if p.state.CompareAndSwap(procRunning, procEnding) {
