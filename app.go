@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -639,12 +640,30 @@ type shutdownResult struct {
 // returns an exit code: 0 after a clean shutdown, 1 after a failed launch
 // or shutdown. SIGINT and SIGTERM stop the App; SIGQUIT stops it too, but
 // then Run waits for SIGINT or SIGTERM before returning, as a Kubernetes
-// preStop hook expects (see [AppContext]). Errors are logged with the
-// default slog logger.
+// preStop hook expects (see [AppContext]). A second SIGINT or SIGTERM while
+// the App stops logs the hooks and processes that have not finished and
+// exits the binary at once with code 2. Run reports errors to the App's
+// Logger, or to slog.Default.
 func (a *App) Run() int {
 	ac := NewAppContext(context.Background())
 	defer ac.Stop()
-	log := slog.Default()
+	log := a.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+
+	finished := make(chan struct{})
+	var watcher sync.WaitGroup
+	watcher.Go(func() {
+		select {
+		case <-ac.Forced():
+			a.reportUnfinished(log)
+			exit(2)
+		case <-finished:
+		}
+	})
+	defer watcher.Wait()
+	defer close(finished)
 
 	if err := a.Launch(ac.AppContext); err != nil {
 		log.Error("lu: launch failed", "error", err)
@@ -666,4 +685,36 @@ func (a *App) Run() int {
 		<-ac.TerminationContext.Done()
 	}
 	return code
+}
+
+// exit ends the binary; a variable so that tests can see it called.
+var exit = os.Exit
+
+// reportUnfinished logs what a forced exit leaves unfinished.
+func (a *App) reportUnfinished(log *slog.Logger) {
+	j := a.Journal()
+	var hooks, procs []string
+	for _, list := range [][]JournalEntry{j.StartHooks, j.StopHooks} {
+		for _, e := range list {
+			if e.Running {
+				hooks = append(hooks, fmt.Sprintf("%s (running for %v)", e.Name, e.Duration.Round(time.Millisecond)))
+			} else if e.Started.IsZero() {
+				hooks = append(hooks, e.Name+" (not started)")
+			}
+		}
+	}
+	for _, e := range j.Processes {
+		if e.Running {
+			procs = append(procs, fmt.Sprintf("%s (running for %v)", e.Name, e.Duration.Round(time.Millisecond)))
+		}
+	}
+	a.mu.Lock()
+	for i := range a.stopHooks { // stop hooks that have not even been scheduled
+		if a.stopRun == nil {
+			hooks = append(hooks, a.stopHooks[i].label()+" (not started)")
+		}
+	}
+	a.mu.Unlock()
+	log.Error("lu: second signal: exiting before the shutdown finished",
+		"state", a.State().String(), "unfinished_hooks", hooks, "unfinished_processes", procs)
 }

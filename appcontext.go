@@ -19,7 +19,8 @@ import (
 // SIGINT and SIGTERM cancel both contexts: the App should stop and the
 // binary exit. SIGQUIT cancels only AppContext: the App should stop and the
 // binary wait for TerminationContext. The cause of each cancellation (see
-// context.Cause) names the signal.
+// context.Cause) names the signal. A second SIGINT or SIGTERM closes the
+// channel returned by Forced: [App.Run] then exits at once.
 type AppContext struct {
 	// AppContext should be used for running the application. When it is
 	// cancelled, the application should stop all its processes.
@@ -35,6 +36,8 @@ type AppContext struct {
 
 type signalMonitor struct {
 	signals    chan os.Signal
+	forced     chan struct{} // closed on the second SIGINT or SIGTERM
+	terms      int
 	quit       chan struct{}
 	done       chan struct{}
 	appCancel  context.CancelCauseFunc
@@ -47,6 +50,7 @@ type signalMonitor struct {
 func NewAppContext(ctx context.Context) AppContext {
 	m := &signalMonitor{
 		signals: make(chan os.Signal, 3),
+		forced:  make(chan struct{}),
 		quit:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -73,6 +77,15 @@ func (c AppContext) Stop() {
 	})
 }
 
+// Forced returns a channel closed when a second SIGINT or SIGTERM arrives:
+// the operator insists, and the binary should exit without waiting.
+func (c AppContext) Forced() <-chan struct{} {
+	if c.m == nil {
+		return nil
+	}
+	return c.m.forced
+}
+
 func (m *signalMonitor) monitor() {
 	defer close(m.done)
 	for {
@@ -86,6 +99,9 @@ func (m *signalMonitor) monitor() {
 				m.appCancel(cause)
 			default:
 				m.termCancel(cause)
+				if m.terms++; m.terms == 2 {
+					close(m.forced)
+				}
 			}
 		}
 	}

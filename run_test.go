@@ -2,11 +2,13 @@ package lu
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,10 +19,11 @@ import (
 
 // service is a running testdata/runapp binary.
 type service struct {
-	t     *testing.T
-	cmd   *exec.Cmd
-	lines chan string
-	exit  chan error
+	t      *testing.T
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	lines  chan string
+	exit   chan error
 }
 
 // buildRunapp builds testdata/runapp into a directory removed after t.
@@ -37,8 +40,10 @@ func startService(t *testing.T, bin string, env ...string) *service {
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	require.NoError(t, err)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
 	require.NoError(t, cmd.Start())
-	s := &service{t: t, cmd: cmd, lines: make(chan string, 100), exit: make(chan error, 1)}
+	s := &service{t: t, cmd: cmd, stderr: stderr, lines: make(chan string, 100), exit: make(chan error, 1)}
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
@@ -124,6 +129,20 @@ func TestRunBinary(t *testing.T) {
 		s.expect("AppTerminated")
 		assert.Equal(t, 1, s.exitCode())
 	})
+	t.Run("a second SIGTERM during a slow shutdown forces exit", func(t *testing.T) {
+		s := startService(t, bin, "LU_SLOW_STOP=1m")
+		s.expect("AppRunning")
+		s.signal(syscall.SIGTERM)
+		s.expect("PreHookStop")
+		start := time.Now()
+		s.signal(syscall.SIGTERM)
+		assert.Equal(t, 2, s.exitCode())
+		assert.Less(t, time.Since(start), 30*time.Second, "did not wait for the slow hook")
+		out := s.stderr.String()
+		assert.Contains(t, out, "second signal")
+		assert.Contains(t, out, "unfinished_hooks")
+		assert.Contains(t, out, "slow stop")
+	})
 	t.Run("a failed launch exits 1", func(t *testing.T) {
 		s := startService(t, bin, "LU_MODE=failstart")
 		s.expect("AppTerminated")
@@ -179,4 +198,21 @@ func TestAppContextSignals(t *testing.T) {
 		<-ac.AppContext.Done()
 		<-ac.TerminationContext.Done()
 	})
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -36,6 +36,6 @@ func main() {
 			time.Sleep(d)
 		}
 		return nil
-	})
+	}, lu.WithHookName("slow stop"))
 	os.Exit(a.Run())
 }
