@@ -364,7 +364,6 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 		a.mu.Unlock()
 		return nil
 	}
-	defer a.flushLog()
 	hooks := sortedHooks(a.startHooks)
 	var hctx context.Context
 	var cancelStart context.CancelCauseFunc
@@ -373,6 +372,7 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 		a.cancelStart = cancelStart // Terminating's entry action cancels it
 	}
 	a.mu.Unlock()
+	a.flushLog()
 
 	if len(hooks) > 0 {
 		hctx, cancelDeadline := context.WithDeadline(hctx, deadline)
@@ -711,7 +711,7 @@ func (a *App) reportUnfinished(log *slog.Logger) {
 	a.mu.Lock()
 	for i := range a.stopHooks { // stop hooks that have not even been scheduled
 		if a.stopRun == nil {
-			hooks = append(hooks, a.stopHooks[i].label()+" (not started)")
+			hooks = append(hooks, a.stopHooks[i].name()+" (not started)")
 		}
 	}
 	a.mu.Unlock()

@@ -82,12 +82,8 @@ func hookCluster(b *strings.Builder, id, label string, from State, hooks []hook)
 	fmt.Fprintf(b, "\n\tsubgraph cluster_%s {\n\t\tlabel=%q;\n\t\tstyle=dashed;\n", id, label)
 	for i := range hooks {
 		h := &hooks[i]
-		name := h.Name
-		if name == "" {
-			name = h.label()
-		}
 		fmt.Fprintf(b, "\t\t%s_%d [shape=box, label=%s];\n", id, i,
-			strconv.Quote(fmt.Sprintf("%d. %s (priority %d)", i+1, name, h.Priority)))
+			strconv.Quote(fmt.Sprintf("%d. %s (priority %d)", i+1, h.name(), h.Priority)))
 	}
 	for i := 1; i < len(hooks); i++ {
 		fmt.Fprintf(b, "\t\t%s_%d -> %s_%d;\n", id, i-1, id, i)

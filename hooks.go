@@ -32,6 +32,14 @@ func (h *hook) label() string {
 	return "#" + strconv.Itoa(h.seq)
 }
 
+// name is the hook's name, or its label if it has none.
+func (h *hook) name() string {
+	if h.Name != "" {
+		return h.Name
+	}
+	return h.label()
+}
+
 // HookOption configures a hook registered with [App.OnStartUp] or
 // [App.OnShutdown].
 type HookOption func(*hook)
@@ -185,10 +193,8 @@ func (r *hookRun) journal() []JournalEntry {
 	for i := range r.hooks {
 		h, rec := &r.hooks[i], r.recs[i]
 		entries[i] = r.a.entry(h.Name, rec.started, rec.ended, rec.err)
+		entries[i].Name = h.name()
 		entries[i].Priority = h.Priority
-		if entries[i].Name == "" {
-			entries[i].Name = h.label()
-		}
 	}
 	return entries
 }
@@ -226,11 +232,7 @@ func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline ti
 	r.abandoned.Store(true)
 	te := &TimeoutError{State: State(a.state.Load())}
 	if i := r.current.Load(); i >= 0 {
-		h := &r.hooks[i]
-		te.Hook = h.Name
-		if te.Hook == "" {
-			te.Hook = h.label()
-		}
+		te.Hook = r.hooks[i].name()
 		te.Running = time.Since(r.began) - time.Duration(r.since.Load())
 	}
 	r.mu.Lock()
@@ -296,11 +298,11 @@ func (r *hookRun) mark(i int, end bool, err error) {
 	}
 	switch {
 	case !end:
-		l.Info("lu: "+kind+" started", "hook", h.label(), "priority", int(h.Priority))
+		l.Info("lu: "+kind+" started", "hook", h.name(), "priority", int(h.Priority))
 	case err != nil:
-		l.Error("lu: "+kind+" failed", "hook", h.label(), "duration", time.Duration(now-started), "error", err)
+		l.Error("lu: "+kind+" failed", "hook", h.name(), "duration", time.Duration(now-started), "error", err)
 	default:
-		l.Info("lu: "+kind+" done", "hook", h.label(), "duration", time.Duration(now-started))
+		l.Info("lu: "+kind+" done", "hook", h.name(), "duration", time.Duration(now-started))
 	}
 }
 
@@ -356,11 +358,7 @@ func callHookWithin(ctx context.Context, h *hook, kind string) error {
 		return err
 	default:
 	}
-	name := h.Name
-	if name == "" {
-		name = h.label()
-	}
-	return fmt.Errorf("lu: %s %s: %w", kind, h.label(), &TimeoutError{Hook: name, Running: h.timeout, State: hookState(kind)})
+	return fmt.Errorf("lu: %s %s: %w", kind, h.label(), &TimeoutError{Hook: h.name(), Running: h.timeout, State: hookState(kind)})
 }
 
 func hookState(kind string) State {

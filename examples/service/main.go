@@ -1,55 +1,137 @@
-// Command service is an example lu service: a start hook, a worker process
-// that logs a tick every few seconds, and a stop hook. Ctrl-C (SIGINT) or
-// SIGTERM stops it gracefully; SIGQUIT stops the App and then waits for
-// SIGTERM, as under a Kubernetes preStop hook.
+// Command service is an example lu service, ready for Kubernetes:
+//
+//   - an HTTP server (default 127.0.0.1:8080) with /healthz (liveness),
+//     /readyz (readiness) and /work, which does some (simulated) work and
+//     answers in JSON;
+//   - a process.Loop that reports how much work was done, every -every;
+//   - a process.Scheduled job, every minute, whose cursor is a file in
+//     -state-dir (a temporary directory by default), so a restart with the
+//     same directory never repeats a run;
+//   - structured logs on stderr.
+//
+// Ctrl-C (SIGINT) or SIGTERM stops it gracefully: readiness turns 503,
+// the service drains for -drain, then stops serving and runs its stop
+// hooks. SIGQUIT does the same and then waits for SIGTERM, as under a
+// preStop hook; a second SIGTERM during a slow shutdown exits at once.
+// -graph prints the service's own lifecycle diagram (Graphviz DOT) and
+// exits.
 package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
+	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
+	"strconv"
+	"sync/atomic"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/lu-go/lu"
+	"github.com/lu-go/lu/process"
 )
 
 func main() {
-	every := flag.Duration("every", 2*time.Second, "how often the worker ticks")
-	flag.Parse()
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("service", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8080", "address to serve HTTP on")
+	stateDir := fs.String("state-dir", "", "directory for the schedule cursor (default: a new temporary directory)")
+	drain := fs.Duration("drain", 2*time.Second, "how long to stay up, not ready, before stopping")
+	every := fs.Duration("every", 10*time.Second, "how often the reporter loop reports")
+	stopDelay := fs.Duration("stop-delay", 0, "extra time the stop hook takes (to try a slow shutdown)")
+	graph := fs.Bool("graph", false, "print the service's lifecycle diagram in DOT and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
 
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	slog.SetDefault(log)
+	s := &service{log: log}
+	a := &lu.App{DrainDelay: *drain, Logger: log}
 
-	a := &lu.App{
-		OnEvent: func(_ context.Context, e lu.Event) {
-			log.Info("lifecycle", "event", e.Type.String(), "name", e.Name)
-		},
-	}
-	a.OnStartUp(func(context.Context) error {
-		log.Info("connecting to the (imaginary) database")
-		return nil
-	}, lu.WithHookName("open db"))
-	a.OnShutdown(func(context.Context) error {
-		log.Info("closing the (imaginary) database")
-		return nil
-	}, lu.WithHookName("close db"))
-	a.AddProcess(lu.Process{
-		Name: "ticker",
-		Run: func(ctx context.Context) error {
-			t := time.NewTicker(*every)
-			defer t.Stop()
-			for n := 1; ; n++ {
-				select {
-				case <-ctx.Done():
-					log.Info("ticker stopping", "cause", context.Cause(ctx))
-					return nil
-				case <-t.C:
-					log.Info("tick", "n", n)
-				}
+	mux := http.NewServeMux()
+	mux.Handle("/healthz", a.LivenessHandler())
+	mux.Handle("/readyz", a.ReadinessHandler())
+	mux.HandleFunc("/work", s.work)
+	server := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+
+	var cursor process.Cursor = process.NewMemoryCursor() // for -graph: no files
+	if !*graph {
+		dir := *stateDir
+		if dir == "" {
+			d, err := os.MkdirTemp("", "lu-example-")
+			if err != nil {
+				log.Error("state directory", "error", err)
+				return 1
 			}
-		},
-	})
-	log.Info("service running: press Ctrl-C to stop")
-	os.Exit(a.Run())
+			dir = d
+		}
+		fc, err := process.NewFileCursor(dir)
+		if err != nil {
+			log.Error("state directory", "error", err)
+			return 1
+		}
+		log.Info("schedule cursor", "dir", dir)
+		cursor = fc
+	}
+
+	a.OnStartUp(func(context.Context) error {
+		log.Info("warming up (an imaginary cache)")
+		return nil
+	}, lu.WithHookName("warm cache"))
+	a.OnShutdown(func(ctx context.Context) error {
+		log.Info("flushing work counters", "done", s.done.Load())
+		return lu.Wait(ctx, clock.RealClock{}, *stopDelay)
+	}, lu.WithHookName("flush counters"))
+	a.AddProcess(
+		process.HTTP("api", server),
+		process.Loop(s.tick, process.WithName("reporter"), process.WithSleep(*every), process.WithLogger(log)),
+		process.Scheduled(process.ActiveContext(), cursor, "minutely-report",
+			process.Every(time.Minute), s.report, process.WithLogger(log)),
+	)
+
+	if *graph {
+		fmt.Print(a.Graph())
+		return 0
+	}
+	log.Info("serving", "addr", *addr)
+	return a.Run()
+}
+
+// service is the example's state.
+type service struct {
+	log  *slog.Logger
+	done atomic.Int64
+}
+
+// work simulates ?ms= milliseconds of work (default 100) and answers.
+func (s *service) work(w http.ResponseWriter, r *http.Request) {
+	ms, err := strconv.Atoi(r.URL.Query().Get("ms"))
+	if err != nil || ms < 0 || ms > 60000 {
+		ms = 100
+	}
+	select {
+	case <-time.After(time.Duration(ms) * time.Millisecond):
+	case <-r.Context().Done():
+		return
+	}
+	n := s.done.Add(1)
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{"worked_ms": ms, "total": n})
+}
+
+func (s *service) tick(context.Context) error {
+	s.log.Info("work done so far", "requests", s.done.Load())
+	return nil
+}
+
+func (s *service) report(_ context.Context, last, runTime time.Time, runID string) error {
+	s.log.Info("scheduled report", "run_id", runID, "run_time", runTime, "last_run", last, "requests", s.done.Load())
+	return nil
 }

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// These tests treat the service as Kubernetes would: the built binary,
+// real signals, real HTTP on loopback.
+
+func build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "service")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+type proc struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	addr   string
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	exited chan struct{}
+	err    error
+}
+
+func startService(t *testing.T, bin string, args ...string) *proc {
+	addr := freeAddr(t)
+	p := &proc{t: t, addr: addr, exited: make(chan struct{})}
+	p.cmd = exec.Command(bin, append([]string{"-addr", addr, "-state-dir", t.TempDir()}, args...)...)
+	errPipe, err := p.cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, p.cmd.Start())
+	go func() {
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			p.mu.Lock()
+			p.stderr.WriteString(sc.Text() + "\n")
+			p.mu.Unlock()
+		}
+		p.err = p.cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	})
+	return p
+}
+
+func (p *proc) logs() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stderr.String()
+}
+
+func (p *proc) get(path string) (int, string, error) {
+	c := http.Client{Timeout: 10 * time.Second}
+	resp, err := c.Get("http://" + p.addr + path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), nil
+}
+
+// eventually polls cond until it holds, or fails after 20 s.
+func (p *proc) eventually(what string, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s: not within 20s; logs:\n%s", what, p.logs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func (p *proc) exitCode() int {
+	p.t.Helper()
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		p.t.Fatalf("the service did not exit; logs:\n%s", p.logs())
+	}
+	var ee *exec.ExitError
+	if errors.As(p.err, &ee) {
+		return ee.ExitCode()
+	}
+	require.NoError(p.t, p.err)
+	return 0
+}
+
+func (p *proc) running() bool {
+	select {
+	case <-p.exited:
+		return false
+	default:
+		return true
+	}
+}
+
+func TestServiceAsKubernetesRunsIt(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service")
+	}
+	bin := build(t)
+
+	t.Run("preStop SIGQUIT drains, finishes in-flight work, then SIGTERM exits 0", func(t *testing.T) {
+		p := startService(t, bin, "-drain", "1s")
+		p.eventually("ready", func() bool { code, _, _ := p.get("/readyz"); return code == 200 })
+		code, body, err := p.get("/healthz")
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+		assert.JSONEq(t, `{"state":"Running"}`, body)
+
+		// A request that is still running when the HTTP server is told to
+		// shut down, after the drain.
+		type result struct {
+			code int
+			body string
+			err  error
+		}
+		inflight := make(chan result, 1)
+		go func() {
+			c, b, err := p.get("/work?ms=2500")
+			inflight <- result{c, b, err}
+		}()
+		// The request has the whole 1 s drain to reach the server, which
+		// serves until the drain ends; at 2.5 s it is still running then.
+
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGQUIT))
+		p.eventually("not ready while still serving", func() bool {
+			code, body, err := p.get("/readyz")
+			return err == nil && code == 503 && strings.Contains(body, `"Draining"`)
+		})
+		code, _, err = p.get("/healthz")
+		require.NoError(t, err, "the HTTP server still serves while draining")
+		assert.Equal(t, 200, code, "alive while draining")
+
+		r := <-inflight
+		require.NoError(t, r.err, "the in-flight request completes")
+		assert.Equal(t, 200, r.code)
+		var work map[string]any
+		require.NoError(t, json.Unmarshal([]byte(r.body), &work))
+		assert.Equal(t, float64(2500), work["worked_ms"])
+
+		p.eventually("the HTTP server stops", func() bool { _, _, err := p.get("/healthz"); return err != nil })
+		p.eventually("the stop hooks ran", func() bool { return strings.Contains(p.logs(), "to=Terminated") })
+		time.Sleep(200 * time.Millisecond) // can only hide a bug, never fail a correct run
+		require.True(t, p.running(), "after SIGQUIT the binary waits for SIGTERM")
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		assert.Equal(t, 0, p.exitCode())
+		logs := p.logs()
+		assert.Contains(t, logs, "from=Running trigger=ContextDone to=Draining")
+		assert.Contains(t, logs, `msg="flushing work counters" done=1`)
+	})
+
+	t.Run("a second SIGTERM during a slow shutdown forces exit", func(t *testing.T) {
+		p := startService(t, bin, "-drain", "0s", "-stop-delay", "1m")
+		p.eventually("ready", func() bool { code, _, _ := p.get("/readyz"); return code == 200 })
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		p.eventually("the slow stop hook runs", func() bool { return strings.Contains(p.logs(), "flushing work counters") })
+		start := time.Now()
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		assert.NotEqual(t, 0, p.exitCode())
+		assert.Less(t, time.Since(start), 20*time.Second)
+		assert.Contains(t, p.logs(), "second signal")
+		assert.Contains(t, p.logs(), `flush counters (running for`)
+	})
+
+	t.Run("-graph prints the service's lifecycle", func(t *testing.T) {
+		out, err := exec.Command(bin, "-graph").Output()
+		require.NoError(t, err)
+		s := string(out)
+		assert.True(t, strings.HasPrefix(s, "digraph lifecycle {"))
+		for _, want := range []string{`"1. warm cache (priority 0)"`, `label="http api"`, `label="reporter"`,
+			`label="minutely-report"`, `"1. flush counters (priority 0)"`, "Running -> Draining"} {
+			assert.Contains(t, s, want)
+		}
+	})
+}
