@@ -375,9 +375,7 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 	a.flushLog()
 
 	if len(hooks) > 0 {
-		hctx, cancelDeadline := context.WithDeadline(hctx, deadline)
 		errs, timeout := a.runHooks(hctx, hooks, false, deadline)
-		cancelDeadline()
 		cancelStart(errStartupDone)
 		if timeout != nil {
 			return timeout
@@ -528,9 +526,7 @@ func (a *App) stop() error {
 	a.flushLog()
 
 	if len(hooks) > 0 {
-		hctx, cancel := context.WithDeadline(ctx, deadline)
-		hookErrs, timeoutErr := a.runHooks(hctx, hooks, true, deadline)
-		cancel()
+		hookErrs, timeoutErr := a.runHooks(ctx, hooks, true, deadline)
 		errs = append(errs, hookErrs...)
 		if timeoutErr != nil {
 			errs = append(errs, timeoutErr)

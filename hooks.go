@@ -199,13 +199,15 @@ func (r *hookRun) journal() []JournalEntry {
 	return entries
 }
 
-// runHooks runs hooks in order until they are done or deadline passes. It
-// returns the hooks' errors and, if the deadline passed, a *TimeoutError
-// naming the hook that was running.
+// runHooks runs hooks in order, with a context that ends at deadline,
+// until they are done or deadline passes. It returns the hooks' errors and,
+// if the deadline passed, a *TimeoutError naming the hook that was running.
 func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline time.Time) ([]error, error) {
 	if len(hooks) == 0 {
 		return nil, nil
 	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}), began: time.Now(),
 		recs: make([]hookRec, len(hooks))}
 	r.current.Store(-1)
