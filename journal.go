@@ -42,6 +42,24 @@ type JournalEntry struct {
 	Error    string        `json:"error,omitempty"` // Err's text, for JSON
 }
 
+// MarshalJSON writes the duration as text, such as "1.5s".
+func (t JournalTransition) MarshalJSON() ([]byte, error) {
+	type plain JournalTransition
+	return json.Marshal(struct {
+		plain
+		Duration string `json:"duration"`
+	}{plain(t), t.Duration.String()})
+}
+
+// MarshalJSON writes the duration as text, such as "1.5s".
+func (e JournalEntry) MarshalJSON() ([]byte, error) {
+	type plain JournalEntry
+	return json.Marshal(struct {
+		plain
+		Duration string `json:"duration"`
+	}{plain(e), e.Duration.String()})
+}
+
 // MarshalJSON writes states and triggers by name.
 func (s State) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
