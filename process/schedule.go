@@ -129,7 +129,11 @@ func (s *scheduled) next(ctx context.Context) error {
 		return fmt.Errorf("run %s: %w", runID, err)
 	}
 	s.pending = time.Time{}
-	return s.setLastRun(ctx, runTime)
+	// The run is done: record it even if the process is being stopped
+	// meanwhile, or the next start would run it again. A cursor that
+	// guards its writes with a role still refuses them once the role is
+	// lost.
+	return s.setLastRun(context.WithoutCancel(ctx), runTime)
 }
 
 func (s *scheduled) lastRun(ctx context.Context) (time.Time, error) {
