@@ -110,8 +110,7 @@ type App struct {
 	pendingCause error         // the cause of a stop being requested
 	stopCause    error         // the cause of the stop, set by enterStopping
 	stopEntered  bool          // enterStopping has run
-	stopBegan    time.Time
-	result       error // what Shutdown returns; written before done closes
+	result       error         // what Shutdown returns; written before done closes
 
 	procCtx     context.Context
 	cancelProcs context.CancelCauseFunc
@@ -122,7 +121,8 @@ type App struct {
 	epoch         time.Time
 	entered       stamp // when the current state was entered
 	transitions   []JournalTransition
-	logged        int // transitions already logged
+	transBuf      [8]JournalTransition // room for a whole lifecycle, no allocation
+	logged        int                  // transitions already logged
 	startRun      *hookRun
 	stopRun       *hookRun
 	shutdownFuncs int // processes with a Shutdown func
@@ -253,6 +253,7 @@ func (a *App) Launch(ctx context.Context) error {
 	}
 	a.epoch = time.Now()
 	a.entered = a.now()
+	a.transitions = a.transBuf[:0]
 	a.onEvent = a.OnEvent
 	a.launchCtx = ctx
 	if a.stopping == nil {

@@ -2,7 +2,6 @@ package lu
 
 import (
 	"context"
-	"time"
 
 	"github.com/qmuntal/stateless"
 )
@@ -96,7 +95,6 @@ func enterStopping(ctx context.Context, _ ...any) error {
 		return nil // Draining came first
 	}
 	a.stopEntered = true
-	a.stopBegan = time.Now()
 	a.stopCause = a.pendingCause
 	if a.stopping == nil {
 		a.stopping = make(chan struct{})
