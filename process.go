@@ -106,7 +106,9 @@ func (a *App) runProcess(p *procRun) {
 		a.procErrs = append(a.procErrs, err)
 		a.mu.Unlock()
 	}
-	p.err = err
+	if err != nil {
+		p.err = err
+	}
 	ended := a.now()
 	p.ended.Store(int64(ended))
 	if l := a.logger(); l != nil {
