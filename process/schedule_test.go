@@ -353,3 +353,26 @@ func TestSchedulePrevious(t *testing.T) {
 		})
 	}
 }
+
+func TestScheduledAwaitsItsRole(t *testing.T) {
+	for _, tt := range []struct {
+		opts []process.Option
+		want string
+	}{
+		{nil, "job"},
+		{[]process.Option{process.WithRole("reports-leader")}, "reports-leader"},
+	} {
+		asked := make(chan string, 1)
+		await := func(role string) process.ContextFunc {
+			asked <- role
+			return func(ctx context.Context) (context.Context, context.CancelFunc, error) {
+				<-ctx.Done() // never granted: the test only checks which role is awaited
+				return nil, nil, ctx.Err()
+			}
+		}
+		p := process.Scheduled(await, process.NewMemoryCursor(), "job", process.Every(time.Hour), nopRun, tt.opts...)
+		stop, _ := start(t, p)
+		assert.Equal(t, tt.want, <-asked)
+		assert.ErrorIs(t, stop(), context.Canceled)
+	}
+}
