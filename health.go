@@ -78,10 +78,10 @@ func (a *App) Graph() string {
 }
 
 // hookCluster draws hooks as a chain in their running order.
-func hookCluster(b *strings.Builder, id, label string, from State, hooks []hook) {
+func hookCluster(b *strings.Builder, id, label string, from State, hooks []*hook) {
 	fmt.Fprintf(b, "\n\tsubgraph cluster_%s {\n\t\tlabel=%q;\n\t\tstyle=dashed;\n", id, label)
 	for i := range hooks {
-		h := &hooks[i]
+		h := hooks[i]
 		fmt.Fprintf(b, "\t\t%s_%d [shape=box, label=%s];\n", id, i,
 			strconv.Quote(fmt.Sprintf("%d. %s (priority %d)", i+1, h.name(), h.Priority)))
 	}

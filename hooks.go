@@ -135,10 +135,12 @@ func (a *App) addHook(list *[]hook, call string, last State, f ProcessFunc, opts
 	}
 }
 
-// sortedHooks returns a copy of hooks in running order: by priority, then
+// sortedHooks returns pointers to hooks in running order: by priority, then
 // by registration. Priorities span a small fixed range, so a counting sort
 // does it in O(n); registration only appends, so n registrations cost O(n).
-func sortedHooks(hooks []hook) []hook {
+// The hooks must not be appended to while the pointers are in use: the
+// lists are closed to registration before they run.
+func sortedHooks(hooks []hook) []*hook {
 	if len(hooks) == 0 {
 		return nil
 	}
@@ -150,10 +152,10 @@ func sortedHooks(hooks []hook) []hook {
 	for b := 1; b <= int(buckets); b++ {
 		start[b] += start[b-1]
 	}
-	sorted := make([]hook, len(hooks))
+	sorted := make([]*hook, len(hooks))
 	for i := range hooks {
 		b := hooks[i].Priority - HookPriorityFirst
-		sorted[start[b]] = hooks[i]
+		sorted[start[b]] = &hooks[i]
 		start[b]++
 	}
 	return sorted
@@ -164,15 +166,13 @@ func sortedHooks(hooks []hook) []hook {
 type hookRun struct {
 	a     *App
 	stop  bool // stop hooks: keep going after a failure
-	hooks []hook
+	hooks []*hook
 	done  chan struct{}
 
 	// abandoned is set when the deadline passed: from then on the runner
 	// starts no hook and emits no event.
 	abandoned atomic.Bool
 	current   atomic.Int64 // index of the running hook, -1 between hooks
-	since     atomic.Int64 // when it started, as a monotonic offset from began
-	began     time.Time
 
 	mu   sync.Mutex
 	errs []error
@@ -191,7 +191,7 @@ func (r *hookRun) journal() []JournalEntry {
 	defer r.mu.Unlock()
 	entries := make([]JournalEntry, len(r.hooks))
 	for i := range r.hooks {
-		h, rec := &r.hooks[i], r.recs[i]
+		h, rec := r.hooks[i], r.recs[i]
 		entries[i] = r.a.entry(h.Name, rec.started, rec.ended, rec.err)
 		entries[i].Name = h.name()
 		entries[i].Priority = h.Priority
@@ -202,13 +202,13 @@ func (r *hookRun) journal() []JournalEntry {
 // runHooks runs hooks in order, with a context that ends at deadline,
 // until they are done or deadline passes. It returns the hooks' errors and,
 // if the deadline passed, a *TimeoutError naming the hook that was running.
-func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline time.Time) ([]error, error) {
+func (a *App) runHooks(ctx context.Context, hooks []*hook, stop bool, deadline time.Time) ([]error, error) {
 	if len(hooks) == 0 {
 		return nil, nil
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}), began: time.Now(),
+	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}),
 		recs: make([]hookRec, len(hooks))}
 	r.current.Store(-1)
 	a.mu.Lock()
@@ -235,7 +235,10 @@ func (a *App) runHooks(ctx context.Context, hooks []hook, stop bool, deadline ti
 	te := &TimeoutError{State: State(a.state.Load())}
 	if i := r.current.Load(); i >= 0 {
 		te.Hook = r.hooks[i].name()
-		te.Running = time.Since(r.began) - time.Duration(r.since.Load())
+		r.mu.Lock()
+		started := r.recs[i].started
+		r.mu.Unlock()
+		te.Running = time.Duration(a.now() - started)
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -249,7 +252,7 @@ func (r *hookRun) run(ctx context.Context) {
 		start, end, kind = PreHookStop, PostHookStop, "stop hook"
 	}
 	for i := range r.hooks {
-		h := &r.hooks[i]
+		h := r.hooks[i]
 		if !r.stop && ctx.Err() != nil {
 			r.fail(fmt.Errorf("lu: start-up stopped before hook %s: %w", h.label(), context.Cause(ctx)))
 			return
@@ -257,9 +260,8 @@ func (r *hookRun) run(ctx context.Context) {
 		if r.abandoned.Load() {
 			return
 		}
-		r.since.Store(int64(time.Since(r.began))) // monotonic clock only: cheaper
+		r.mark(i, false, nil) // before current: the timeout report reads its start
 		r.current.Store(int64(i))
-		r.mark(i, false, nil)
 		r.a.emit(ctx, start, h.Name)
 		err := callHook(ctx, h, kind)
 		r.current.Store(-1)
@@ -293,7 +295,7 @@ func (r *hookRun) mark(i int, end bool, err error) {
 	if l == nil {
 		return
 	}
-	h := &r.hooks[i]
+	h := r.hooks[i]
 	kind := "start hook"
 	if r.stop {
 		kind = "stop hook"
