@@ -114,8 +114,12 @@ type App struct {
 
 	procCtx     context.Context
 	cancelProcs context.CancelCauseFunc
-	eg          errgroup.Group
-	procs       []procRun
+	// The errgroup's counter changes with every process start and end: keep
+	// it off the cache lines of the fields every process goroutine reads.
+	_     [64]byte
+	eg    errgroup.Group
+	_     [64]byte
+	procs []procRun
 
 	// The journal; see journal.go.
 	epoch         time.Time
