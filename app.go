@@ -103,7 +103,7 @@ type App struct {
 	stopAfter       func() bool             // unregisters the Launch context watch
 	processFile     string                  // the file written, or ""
 
-	stopping     chan struct{} // closed on entering Terminating
+	stopping     chan struct{} // closed by enterStopping
 	started      chan struct{} // closed once Launch has emitted its events
 	startedFlag  atomic.Bool   // set just before started is closed
 	done         chan struct{} // closed after AppTerminated was emitted
@@ -374,7 +374,7 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 	var cancelStart context.CancelCauseFunc
 	if len(hooks) > 0 {
 		hctx, cancelStart = context.WithCancelCause(ctx)
-		a.cancelStart = cancelStart // Terminating's entry action cancels it
+		a.cancelStart = cancelStart // enterStopping cancels it
 	}
 	a.mu.Unlock()
 	a.flushLog()
