@@ -13,6 +13,12 @@ import (
 // before Launch. Check for it with errors.Is.
 var ErrIllegalTransition = errors.New("lu: illegal transition")
 
+// ErrBreakContextLoop, returned by the func of a process.Loop built with
+// process.WithBreakableLoop, ends that loop cleanly. It is also
+// process.ErrBreakContextLoop; it lives here too for code written against
+// the original lu, which defined it in this package.
+var ErrBreakContextLoop = errors.New("lu: break context loop")
+
 // TransitionError is the error returned for a call that the App's state
 // does not allow. The App's state is left unchanged.
 type TransitionError struct {

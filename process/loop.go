@@ -14,7 +14,7 @@ import (
 // ErrBreakContextLoop, returned (or wrapped) by the func of a loop built
 // with [WithBreakableLoop], ends the loop and its process cleanly, without
 // stopping the App.
-var ErrBreakContextLoop = errors.New("process: break context loop")
+var ErrBreakContextLoop = lu.ErrBreakContextLoop
 
 // ContextFunc derives the context a loop iteration runs with from the
 // process's context, and returns the func that releases it. It may block,

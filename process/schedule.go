@@ -262,6 +262,11 @@ func Every(period time.Duration, opts ...EveryOption) Schedule {
 	return s
 }
 
+// FixedInterval is Every, under the name the original lu once used.
+//
+// Deprecated: use Every.
+var FixedInterval = Every
+
 type everySchedule struct {
 	period, offset time.Duration
 	desc           string
