@@ -206,26 +206,37 @@ func (h *harness) apply(s stimulus) {
 			h.shutdowns++
 			go func() { h.shutdownErrs <- h.a.Shutdown() }()
 		}
-	case doStartHookFail:
-		send(&h.startWaiting, h.startCmd, cmdFail)
-	case doStartHookPanic:
-		send(&h.startWaiting, h.startCmd, cmdPanic)
-	case doProcessFail:
-		send(&h.procWaiting, h.procCmd, cmdFail)
-	case doProcessPanic:
-		send(&h.procWaiting, h.procCmd, cmdPanic)
 	case doCancelLaunchContext:
 		h.cancel()
 		h.cancelled = true
-	case doStopHookFail:
-		send(&h.stopWaiting, h.stopCmd, cmdFail)
 	case doPassDeadline:
 		time.Sleep(exploreTimeout + time.Second)
-	case doStartHookOK:
-		send(&h.startWaiting, h.startCmd, cmdOK)
-	case doStopHookOK:
-		send(&h.stopWaiting, h.stopCmd, cmdOK)
+	default:
+		ch, waiting, cmd := h.target(s)
+		send(waiting, ch, cmd)
 	}
+}
+
+// target returns the channel of the component a stimulus commands, the
+// flag that says whether it waits for a command, and the command.
+func (h *harness) target(s stimulus) (chan command, *atomic.Bool, command) {
+	switch s {
+	case doStartHookFail:
+		return h.startCmd, &h.startWaiting, cmdFail
+	case doStartHookPanic:
+		return h.startCmd, &h.startWaiting, cmdPanic
+	case doStartHookOK:
+		return h.startCmd, &h.startWaiting, cmdOK
+	case doProcessFail:
+		return h.procCmd, &h.procWaiting, cmdFail
+	case doProcessPanic:
+		return h.procCmd, &h.procWaiting, cmdPanic
+	case doStopHookFail:
+		return h.stopCmd, &h.stopWaiting, cmdFail
+	case doStopHookOK:
+		return h.stopCmd, &h.stopWaiting, cmdOK
+	}
+	panic("no component for stimulus " + s.String())
 }
 
 // step applies a stimulus, lets the App settle, then opens the gate if a

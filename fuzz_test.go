@@ -107,31 +107,11 @@ func (c *concurrent) apply(s stimulus) {
 	default:
 		// A command only reaches a component that waits for one; the
 		// others are dropped, as if the event never happened.
-		ch, cmd := h.target(s)
+		ch, _, cmd := h.target(s)
 		select {
 		case ch <- cmd:
 		default:
 		}
-	}
-}
-
-// target returns the channel and command a component stimulus sends.
-func (h *harness) target(s stimulus) (chan command, command) {
-	switch s {
-	case doStartHookFail:
-		return h.startCmd, cmdFail
-	case doStartHookPanic:
-		return h.startCmd, cmdPanic
-	case doStartHookOK:
-		return h.startCmd, cmdOK
-	case doProcessFail:
-		return h.procCmd, cmdFail
-	case doProcessPanic:
-		return h.procCmd, cmdPanic
-	case doStopHookFail:
-		return h.stopCmd, cmdFail
-	default:
-		return h.stopCmd, cmdOK
 	}
 }
 

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
-	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/lu-go/lu"
 	"github.com/lu-go/lu/lutest"
@@ -337,4 +336,3 @@ func TestNoOp(t *testing.T) {
 	assert.ErrorIs(t, p.Run(ctx), why)
 }
 
-var _ = clocktesting.NewFakeClock
