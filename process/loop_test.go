@@ -335,4 +335,3 @@ func TestNoOp(t *testing.T) {
 	cancel(why)
 	assert.ErrorIs(t, p.Run(ctx), why)
 }
-
