@@ -46,9 +46,9 @@ func (a *App) Graph() string {
 	a.mu.Lock()
 	start := sortedHooks(a.startHooks)
 	stop := sortedHooks(a.stopHooks)
-	names := make([]string, len(a.processes))
-	for i := range a.processes {
-		names[i] = a.processes[i].Name
+	names := make([]string, 0, a.procs.len())
+	for _, p := range a.procs.all {
+		names = append(names, p.Name)
 	}
 	a.mu.Unlock()
 

@@ -3,6 +3,7 @@ package lu
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
@@ -22,6 +23,8 @@ type hook struct {
 	seq     int           // registration order, the tie-breaker between equal priorities
 	timeout time.Duration // WithHookTimeout; 0: none
 	bad     error         // a bad option, reported instead of registering
+
+	rec hookRec // written by the hook's runner; see hookRun.pos
 }
 
 // label names the hook in errors and in the timeout report.
@@ -163,35 +166,86 @@ func sortedHooks(hooks []hook) []*hook {
 
 // hookRun runs a list of hooks on a goroutine of its own, so that a hook
 // that ignores its context cannot hold the App past its deadline.
+//
+// Running a hook costs one atomic store besides the call: the runner writes
+// the hook's record and then publishes it by storing pos, and readers (the
+// journal, the timeout report) read pos first and then only the records it
+// publishes. Times are read through stamp, which reads the clock only when
+// the waiter's ticker has ticked since the last reading.
 type hookRun struct {
 	a     *App
 	stop  bool // stop hooks: keep going after a failure
 	hooks []*hook
 	done  chan struct{}
 
+	// pos is where the runner is: 2i+1 while hook i runs, 2i+2 once it has
+	// ended. Records of the hooks before pos/2 are complete, and the
+	// running hook's start is set.
+	pos atomic.Int64
 	// abandoned is set when the deadline passed: from then on the runner
 	// starts no hook and emits no event.
 	abandoned atomic.Bool
-	current   atomic.Int64 // index of the running hook, -1 between hooks
+	// ticks is advanced by the waiter when tick fires; the runner re-arms
+	// tick once it has seen the tick, so a hook that runs for long costs
+	// the waiter one wake-up, not one per tick.
+	ticks atomic.Int64
+	tick  *time.Timer
+
+	// The runner's own: the last clock reading and the ticks it was read at.
+	last     stamp
+	lastTick int64
 
 	mu   sync.Mutex
 	errs []error
-	recs []hookRec // by hook, for the journal
 }
 
-// hookRec is the journal's record of one hook.
+// hookRec is the journal's record of one hook. An App runs once, so each
+// hook runs at most once and its record lives in the hook.
 type hookRec struct {
 	started, ended stamp
 	err            error
 }
 
+// hookClockTick bounds how early a hook's journalled start or end may be:
+// running thousands of quick hooks does not wait for thousands of clock
+// readings, and a hook that runs longer than a tick gets an exact end.
+const hookClockTick = time.Millisecond
+
+// stamp returns the time, early by at most about hookClockTick. Only the
+// runner calls it.
+func (r *hookRun) stamp() stamp {
+	if t := r.ticks.Load(); t != r.lastTick || r.last == 0 {
+		if t != r.lastTick && !r.abandoned.Load() {
+			r.tick.Reset(hookClockTick) // it fired and was received
+		}
+		r.last, r.lastTick = r.a.now(), t
+	}
+	return r.last
+}
+
+// running returns the index of the hook running and when it started, or
+// -1.
+func (r *hookRun) running() (int, stamp) {
+	pos := r.pos.Load()
+	if pos%2 == 0 {
+		return -1, 0
+	}
+	i := int(pos / 2)
+	return i, r.hooks[i].rec.started
+}
+
 // journal returns the runner's hooks as journal entries.
 func (r *hookRun) journal() []JournalEntry {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	pos := int(r.pos.Load())
 	entries := make([]JournalEntry, len(r.hooks))
-	for i := range r.hooks {
-		h, rec := r.hooks[i], r.recs[i]
+	for i, h := range r.hooks {
+		var rec hookRec
+		switch {
+		case i < pos/2:
+			rec = h.rec
+		case i == pos/2 && pos%2 == 1:
+			rec.started = h.rec.started
+		}
 		entries[i] = r.a.entry(h.Name, rec.started, rec.ended, rec.err)
 		entries[i].Name = h.name()
 		entries[i].Priority = h.Priority
@@ -209,8 +263,8 @@ func (a *App) runHooks(ctx context.Context, hooks []*hook, stop bool, deadline t
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	r := &hookRun{a: a, stop: stop, hooks: hooks, done: make(chan struct{}),
-		recs: make([]hookRec, len(hooks))}
-	r.current.Store(-1)
+		tick: time.NewTimer(hookClockTick)}
+	defer r.tick.Stop()
 	a.mu.Lock()
 	if stop {
 		a.stopRun = r
@@ -221,10 +275,16 @@ func (a *App) runHooks(ctx context.Context, hooks []*hook, stop bool, deadline t
 	go r.run(ctx)
 	t := time.NewTimer(time.Until(deadline))
 	defer t.Stop()
-	select {
-	case <-r.done:
-		return r.errs, nil
-	case <-t.C:
+wait:
+	for {
+		select {
+		case <-r.done:
+			return r.errs, nil
+		case <-r.tick.C:
+			r.ticks.Add(1)
+		case <-t.C:
+			break wait
+		}
 	}
 	select {
 	case <-r.done: // finished just in time
@@ -233,11 +293,8 @@ func (a *App) runHooks(ctx context.Context, hooks []*hook, stop bool, deadline t
 	}
 	r.abandoned.Store(true)
 	te := &TimeoutError{State: State(a.state.Load())}
-	if i := r.current.Load(); i >= 0 {
+	if i, started := r.running(); i >= 0 {
 		te.Hook = r.hooks[i].name()
-		r.mu.Lock()
-		started := r.recs[i].started
-		r.mu.Unlock()
 		te.Running = time.Duration(a.now() - started)
 	}
 	r.mu.Lock()
@@ -251,62 +308,73 @@ func (r *hookRun) run(ctx context.Context) {
 	if r.stop {
 		start, end, kind = PreHookStop, PostHookStop, "stop hook"
 	}
-	for i := range r.hooks {
-		h := r.hooks[i]
-		if !r.stop && ctx.Err() != nil {
+	// Without observers, a hook starts when the one before it ended.
+	log := r.a.logger()
+	observed := r.a.onEvent != nil || log != nil
+	var cancelled <-chan struct{}
+	if !r.stop {
+		cancelled = ctx.Done()
+	}
+	now := r.stamp()
+	for i, h := range r.hooks {
+		select {
+		case <-cancelled: // never, for stop hooks
+			r.pos.Store(int64(2 * i)) // the hooks before i have ended
 			r.fail(fmt.Errorf("lu: start-up stopped before hook %s: %w", h.label(), context.Cause(ctx)))
 			return
+		default:
 		}
 		if r.abandoned.Load() {
+			r.pos.Store(int64(2 * i))
 			return
 		}
-		r.mark(i, false, nil) // before current: the timeout report reads its start
-		r.current.Store(int64(i))
-		r.a.emit(ctx, start, h.Name)
+		if observed {
+			now = r.stamp()
+		}
+		h.rec.started = now
+		r.pos.Store(int64(2*i + 1))
+		if observed {
+			r.log(log, kind, i, false, nil)
+			r.a.emit(ctx, start, h.Name)
+		}
 		err := callHook(ctx, h, kind)
-		r.current.Store(-1)
-		r.mark(i, true, err)
+		now = r.stamp()
+		h.rec.ended = now
 		if err != nil {
+			h.rec.err = err
+			r.pos.Store(int64(2*i + 2))
 			r.fail(err)
 			if !r.stop {
+				r.log(log, kind, i, true, err)
 				return
 			}
 		}
-		if r.abandoned.Load() {
-			return
+		if observed {
+			r.pos.Store(int64(2*i + 2))
+			r.log(log, kind, i, true, err)
+			if r.abandoned.Load() {
+				return
+			}
+			r.a.emit(ctx, end, h.Name)
 		}
-		r.a.emit(ctx, end, h.Name)
 	}
+	r.pos.Store(int64(2 * len(r.hooks)))
 }
 
-// mark records a hook's start or end in the journal, and logs it.
-func (r *hookRun) mark(i int, end bool, err error) {
-	now := r.a.now()
-	r.mu.Lock()
-	rec := &r.recs[i]
-	if end {
-		rec.ended, rec.err = now, err
-	} else {
-		rec.started = now
-	}
-	started := rec.started
-	r.mu.Unlock()
-	l := r.a.logger()
+// log logs a hook's start or end, if there is a logger.
+func (r *hookRun) log(l *slog.Logger, kind string, i int, end bool, err error) {
 	if l == nil {
 		return
 	}
 	h := r.hooks[i]
-	kind := "start hook"
-	if r.stop {
-		kind = "stop hook"
-	}
+	rec := &h.rec
 	switch {
 	case !end:
 		l.Info("lu: "+kind+" started", "hook", h.name(), "priority", int(h.Priority))
 	case err != nil:
-		l.Error("lu: "+kind+" failed", "hook", h.name(), "duration", time.Duration(now-started), "error", err)
+		l.Error("lu: "+kind+" failed", "hook", h.name(), "duration", time.Duration(rec.ended-rec.started), "error", err)
 	default:
-		l.Info("lu: "+kind+" done", "hook", h.name(), "duration", time.Duration(now-started))
+		l.Info("lu: "+kind+" done", "hook", h.name(), "duration", time.Duration(rec.ended-rec.started))
 	}
 }
 

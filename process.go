@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
@@ -38,27 +39,43 @@ type Process struct {
 // The life of one process, as seen by RunningProcesses and by the stop.
 const (
 	procNotStarted int32 = iota
-	procRunning
-	procEnding    // returned; its ProcessEnd event is being delivered
-	procEnded     // returned
-	procAbandoned // still running after the shutdown deadline
+	procRunning          // started; returned once ended is set
+	procEnding           // returned; its ProcessEnd event is being delivered
+	procEnded            // returned, ProcessEnd delivered
+	procAbandoned        // still running after the shutdown deadline, until ended is set
 )
 
-// procRun is the App's record of one launched process.
+// procRun is the App's record of one process, from AddProcess on.
+//
+// It is 64 bytes, a cache line: records sit side by side in a chunk, and
+// the goroutines of neighbouring processes should not share lines more than
+// they must.
 type procRun struct {
-	*Process // in a.processes, which no longer changes once frozen
-	state    atomic.Int32
-	started  stamp        // set before the goroutine starts
-	ended    atomic.Int64 // a stamp, set when Run returned
-	err      error        // set before ended
+	Process
+	state   atomic.Int32
+	started stamp        // set before the goroutine starts
+	ended   atomic.Int64 // a stamp, set when Run returned
+	err     *error       // the failure, if any; set before ended
+}
+
+// running reports whether p was started and has not returned, or has
+// returned and its ProcessEnd event is still being delivered.
+func (p *procRun) running() bool {
+	switch p.state.Load() {
+	case procEnding:
+		return true
+	case procRunning, procAbandoned:
+		return p.ended.Load() == 0
+	}
+	return false
 }
 
 // journal returns the process's journal entry.
 func (p *procRun) journal(a *App) JournalEntry {
 	ended := stamp(p.ended.Load())
 	var err error
-	if ended != 0 {
-		err = p.err
+	if ended != 0 && p.err != nil {
+		err = *p.err
 	}
 	return a.entry(p.Name, p.started, ended, err)
 }
@@ -66,77 +83,130 @@ func (p *procRun) journal(a *App) JournalEntry {
 // startProcesses starts every process under the App's errgroup. It stops
 // early if the App began stopping meanwhile. It runs on the Launch
 // goroutine, in state HookStart.
+//
+// Every goroutine runs the same func, a.runNext, which takes the next
+// process in order: one func value for all the processes rather than a
+// closure for each.
 func (a *App) startProcesses() {
-	for i := range a.procs {
+	a.runNextFn = a.runNext
+	var now stamp
+	for i, p := range a.procs.all {
 		if State(a.state.Load()) != StateHookStart {
 			return
 		}
-		p := &a.procs[i]
-		p.started = a.now()
+		if i%startStampEvery == 0 {
+			now = a.now()
+		}
+		p.started = now
 		p.state.Store(procRunning)
 		if l := a.logger(); l != nil {
 			l.Info("lu: process started", "process", p.Name)
 		}
 		a.emit(a.procCtx, ProcessStart, p.Name)
-		a.eg.Go(func() error {
-			a.runProcess(p)
-			return nil
-		})
+		a.eg.Go(a.runNextFn)
 	}
 }
 
-// runProcess runs one process on its own goroutine.
-func (a *App) runProcess(p *procRun) {
+// startStampEvery is how often startProcesses reads the clock: a start
+// time may be early by the time it takes to start that many processes, a
+// few microseconds, and starting thousands does not wait for thousands of
+// clock readings.
+const startStampEvery = 32
+
+// endStamp is the time at which a process returned. While the processes
+// are being stopped, when thousands may return at once, it is the stop's
+// clock, which stopProcesses advances every stopClockTick; otherwise the
+// clock itself.
+func (a *App) endStamp() stamp {
+	if s := a.stopClock.Load(); s != 0 {
+		return stamp(s)
+	}
+	return a.now()
+}
+
+// runNext runs the next process not yet taken, on the goroutine started
+// for it. Its stack is kept shallow and its frame small (the rare work is
+// in other funcs): when thousands of processes wake up at once to return,
+// every frame between a process's Run and the goroutine's end is memory
+// that is no longer in any cache.
+func (a *App) runNext() (err error) {
+	p := a.procs.at(int(a.taken.Add(1) - 1))
 	ctx := a.procCtx
 	if p.Name != "" {
-		ctx = pprof.WithLabels(ctx, pprof.Labels("lu_process", p.Name))
-		pprof.SetGoroutineLabels(ctx)
+		ctx = labelGoroutine(ctx, p.Name)
 	}
-	err := callProcess(ctx, p)
-	if err != nil && a.procCtx.Err() != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(a.procCtx)) {
-			err = nil // stopped, as asked
+	defer func() {
+		if v := recover(); v != nil {
+			err = &PanicError{Where: "process " + quoteList([]string{p.Name}), Value: v, Stack: debug.Stack()}
 		}
-	}
+		a.endProcess(ctx, p, err)
+		err = nil // failures stop the App through a.processFailed, not the errgroup
+	}()
+	return p.Run(ctx)
+}
+
+// labelGoroutine labels the goroutine with the process's name for pprof.
+func labelGoroutine(ctx context.Context, name string) context.Context {
+	ctx = pprof.WithLabels(ctx, pprof.Labels("lu_process", name))
+	pprof.SetGoroutineLabels(ctx)
+	return ctx
+}
+
+// endProcess records that p's Run returned err (a *PanicError if it
+// panicked) and stops the App if that is a failure.
+func (a *App) endProcess(ctx context.Context, p *procRun, err error) {
 	if err != nil {
-		if _, panicked := err.(*PanicError); !panicked {
-			err = fmt.Errorf("lu: process %q: %w", p.Name, err)
+		err = a.processError(p, err)
+	}
+	ended := a.endStamp()
+	if a.onEvent == nil {
+		p.ended.Store(int64(ended)) // one store: p is no longer running
+		if l := a.logger(); l != nil {
+			logProcessEnd(l, p, ended, err)
 		}
-		a.mu.Lock()
-		a.procErrs = append(a.procErrs, err)
-		a.mu.Unlock()
-	}
-	if err != nil {
-		p.err = err
-	}
-	ended := a.now()
-	p.ended.Store(int64(ended))
-	if l := a.logger(); l != nil {
-		if err != nil {
-			l.Error("lu: process failed", "process", p.Name, "duration", time.Duration(ended-p.started), "error", err)
-		} else {
-			l.Info("lu: process ended", "process", p.Name, "duration", time.Duration(ended-p.started))
+	} else {
+		// Running until its ProcessEnd event has been delivered, unless
+		// the stop gave up on it.
+		ending := p.state.CompareAndSwap(procRunning, procEnding)
+		p.ended.Store(int64(ended))
+		if l := a.logger(); l != nil {
+			logProcessEnd(l, p, ended, err)
 		}
+		if ending {
+			a.waitStarted() // ProcessEnd never precedes AppRunning
+			a.emit(ctx, ProcessEnd, p.Name)
+		}
+		p.state.Store(procEnded)
 	}
-	a.waitStarted() // ProcessEnd never precedes AppRunning
-	if p.state.CompareAndSwap(procRunning, procEnding) {
-		a.emit(ctx, ProcessEnd, p.Name)
-	}
-	p.state.Store(procEnded)
 	if err != nil {
 		a.processFailed(err)
 	}
 }
 
-// callProcess runs p.Run, turning a panic into a *PanicError. The error is
-// wrapped by the caller, and only if it is a failure.
-func callProcess(ctx context.Context, p *procRun) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Where: "process " + quoteList([]string{p.Name}), Value: v, Stack: debug.Stack()}
+// processError returns nil if err only says that the process was stopped
+// as asked, or else the failure, wrapped and recorded.
+func (a *App) processError(p *procRun, err error) error {
+	if a.procCtx.Err() != nil {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(a.procCtx)) {
+			return nil // stopped, as asked
 		}
-	}()
-	return p.Run(ctx)
+	}
+	if _, panicked := err.(*PanicError); !panicked {
+		err = fmt.Errorf("lu: process %q: %w", p.Name, err)
+	}
+	a.mu.Lock()
+	a.procErrs = append(a.procErrs, err)
+	a.mu.Unlock()
+	p.err = &err
+	return err
+}
+
+func logProcessEnd(l *slog.Logger, p *procRun, ended stamp, err error) {
+	if err != nil {
+		l.Error("lu: process failed", "process", p.Name, "duration", time.Duration(ended-p.started), "error", err)
+	} else {
+		l.Info("lu: process ended", "process", p.Name, "duration", time.Duration(ended-p.started))
+	}
 }
 
 // callShutdown runs p.Shutdown, turning a panic into a *PanicError.
