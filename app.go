@@ -608,25 +608,29 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 		}
 	}
 
-	a.stopClock.Store(int64(a.now()))
+	var tick <-chan time.Time
+	if a.procs.len() >= stopClockMin {
+		a.stopClock.Store(int64(a.now()))
+		t := time.NewTicker(stopClockTick)
+		defer t.Stop()
+		tick = t.C
+	}
 	a.cancelProcs(cause)
 	allReturned := false
 	if !expired {
 		returned := ErrGroupWait(&a.eg)
-		tick := time.NewTicker(stopClockTick)
 	await:
 		for {
 			select {
 			case <-returned:
 				allReturned = true
 				break await
-			case <-tick.C:
+			case <-tick: // never without a stop clock
 				a.stopClock.Store(int64(a.now()))
 			case <-timer.C:
 				break await
 			}
 		}
-		tick.Stop()
 	}
 	a.stopClock.Store(0)
 
@@ -656,6 +660,10 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 // each of thousands of processes that return at once would slow the stop
 // by a tenth.
 const stopClockTick = time.Millisecond
+
+// stopClockMin is the number of processes from which the stop keeps a
+// clock for them: with fewer, each reads the clock itself.
+const stopClockMin = 64
 
 type shutdownResult struct {
 	i   int
