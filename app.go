@@ -99,6 +99,7 @@ type App struct {
 	shutdownTimeout time.Duration
 	drainDelay      time.Duration
 	launchCtx       context.Context
+	detached        context.Context         // launchCtx's values without its cancellation
 	cancelStart     context.CancelCauseFunc // cancels the start hooks' context
 	stopAfter       func() bool             // unregisters the Launch context watch
 	processFile     string                  // the file written, or ""
@@ -270,6 +271,7 @@ func (a *App) Launch(ctx context.Context) error {
 	a.transitions = a.transBuf[:0]
 	a.onEvent = a.OnEvent
 	a.launchCtx = ctx
+	a.detached = context.WithoutCancel(ctx)
 	if a.stopping == nil {
 		a.stopping = make(chan struct{})
 	}
@@ -420,7 +422,7 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 			a.shutdownFuncs++
 		}
 	}
-	a.procCtx, a.cancelProcs = context.WithCancelCause(context.WithoutCancel(ctx))
+	a.procCtx, a.cancelProcs = context.WithCancelCause(a.detached)
 	a.mu.Unlock()
 
 	a.startProcesses()
@@ -520,7 +522,7 @@ func (a *App) stop() error {
 		_, _ = a.fire(TriggerDrained)
 	}
 
-	ctx := context.WithoutCancel(a.launchCtx)
+	ctx := a.detached
 	a.emitState(ctx, StateTerminating)
 	// As for start-up, the clock starts after the AppTerminating callback.
 	began := time.Now()

@@ -123,7 +123,11 @@ func (a *App) Journal() Journal {
 	a.mu.Lock()
 	j := Journal{Transitions: slices.Clone(a.transitions)}
 	runs := [2]*hookRun{a.startRun, a.stopRun}
-	procs := a.procs // the chunks' records never move
+	for _, p := range a.procs.all {
+		if p.state.Load() != procNotStarted {
+			j.Processes = append(j.Processes, p.journal(a))
+		}
+	}
 	a.mu.Unlock()
 	for i, r := range runs {
 		if r == nil {
@@ -135,12 +139,6 @@ func (a *App) Journal() Journal {
 		} else {
 			j.StopHooks = entries
 		}
-	}
-	for _, p := range procs.all {
-		if p.state.Load() == procNotStarted {
-			continue
-		}
-		j.Processes = append(j.Processes, p.journal(a))
 	}
 	return j
 }

@@ -88,7 +88,7 @@ func (p *procRun) journal(a *App) JournalEntry {
 // process in order: one func value for all the processes rather than a
 // closure for each.
 func (a *App) startProcesses() {
-	a.runNextFn = a.runNext
+	a.runNextFn = a.runNext()
 	var now stamp
 	for i, p := range a.procs.all {
 		if State(a.state.Load()) != StateHookStart {
@@ -124,25 +124,30 @@ func (a *App) endStamp() stamp {
 	return a.now()
 }
 
-// runNext runs the next process not yet taken, on the goroutine started
+// runNext returns the func that runs the next process not yet taken, on the goroutine started
 // for it. Its stack is kept shallow and its frame small (the rare work is
 // in other funcs): when thousands of processes wake up at once to return,
 // every frame between a process's Run and the goroutine's end is memory
 // that is no longer in any cache.
-func (a *App) runNext() (err error) {
-	p := a.procs.at(int(a.taken.Add(1) - 1))
-	ctx := a.procCtx
-	if p.Name != "" {
-		ctx = labelGoroutine(ctx, p.Name)
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Where: "process " + quoteList([]string{p.Name}), Value: v, Stack: debug.Stack()}
+//
+// It is a func value made once per App rather than a method value, whose
+// wrapper would be one more frame.
+func (a *App) runNext() func() error {
+	return func() (err error) {
+		p := a.procs.at(int(a.taken.Add(1) - 1))
+		ctx := a.procCtx
+		if p.Name != "" {
+			ctx = labelGoroutine(ctx, p.Name)
 		}
-		a.endProcess(ctx, p, err)
-		err = nil // failures stop the App through a.processFailed, not the errgroup
-	}()
-	return p.Run(ctx)
+		defer func() {
+			if v := recover(); v != nil {
+				err = &PanicError{Where: "process " + quoteList([]string{p.Name}), Value: v, Stack: debug.Stack()}
+			}
+			a.endProcess(ctx, p, err)
+			err = nil // failures stop the App through a.processFailed, not the errgroup
+		}()
+		return p.Run(ctx)
+	}
 }
 
 // labelGoroutine labels the goroutine with the process's name for pprof.

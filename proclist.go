@@ -7,9 +7,11 @@ import "math/bits"
 // before, up to maxChunk records, and every chunk after that maxChunk.
 // Adding a process copies nothing, the room left unused is at most a
 // chunk, and a record's address stays the same from AddProcess to the end
-// of the App.
+// of the App. The first chunk is part of the list, so an App with a few
+// processes allocates nothing for them.
 type procList struct {
-	chunks [][]procRun
+	first  [firstChunk]procRun
+	chunks [][]procRun // chunk c is chunks[c-1]
 	n      int
 }
 
@@ -35,11 +37,10 @@ func locate(i int) (chunk, off int) {
 func chunkLen(c int) int { return firstChunk << min(c, growChunks-1) }
 
 func (l *procList) add(p Process) {
-	c, off := locate(l.n)
-	if c == len(l.chunks) {
+	if c, _ := locate(l.n); c > len(l.chunks) {
 		l.chunks = append(l.chunks, make([]procRun, chunkLen(c)))
 	}
-	l.chunks[c][off].Process = p
+	l.at(l.n).Process = p
 	l.n++
 }
 
@@ -48,21 +49,17 @@ func (l *procList) len() int { return l.n }
 // at returns record i, which must be below len.
 func (l *procList) at(i int) *procRun {
 	c, off := locate(i)
-	return &l.chunks[c][off]
+	if c == 0 {
+		return &l.first[off]
+	}
+	return &l.chunks[c-1][off]
 }
 
 // all yields every record in the order they were added.
 func (l *procList) all(yield func(int, *procRun) bool) {
-	i := 0
-	for _, chunk := range l.chunks {
-		for j := range chunk {
-			if i == l.n {
-				return
-			}
-			if !yield(i, &chunk[j]) {
-				return
-			}
-			i++
+	for i := range l.n {
+		if !yield(i, l.at(i)) {
+			return
 		}
 	}
 }

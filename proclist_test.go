@@ -27,7 +27,7 @@ func TestProcListKeepsOrderAndAddresses(t *testing.T) {
 		require.Same(t, ptrs[i], p)
 		count++
 	}
-	room := 0
+	room := len(l.first)
 	for _, c := range l.chunks {
 		room += len(c)
 	}
