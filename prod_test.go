@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -290,4 +291,59 @@ func TestGraph(t *testing.T) {
 	assert.Contains(t, got, `"1. flush metrics (priority 0)"`)
 	assert.Contains(t, got, `"2. close db (priority 100)"`)
 	assert.Contains(t, got, `label="consumer"`)
+}
+
+// TestJournalTimesWithinATick: the journal reads the clock sparingly (once
+// per hookClockTick while hooks run, and a stop clock for the processes of
+// a large App), and what it records stays within a tick of the truth.
+func TestJournalTimesWithinATick(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		sleep := func(d time.Duration) ProcessFunc {
+			return func(context.Context) error { time.Sleep(d); return nil }
+		}
+		a := &App{}
+		a.OnStartUp(sleep(10*time.Millisecond), WithHookName("slow"))
+		for range 100 {
+			a.OnStartUp(nop)
+		}
+		a.OnStartUp(sleep(3*time.Millisecond), WithHookName("slower"))
+		a.OnShutdown(sleep(7*time.Millisecond), WithHookName("flush"))
+		const n = 2 * stopClockMin
+		lag := func(i int) time.Duration { return time.Duration(i%5) * time.Millisecond }
+		for i := range n {
+			a.AddProcess(Process{Name: fmt.Sprint(i), Run: func(ctx context.Context) error {
+				<-ctx.Done()
+				time.Sleep(lag(i)) // returns a while after being asked to stop
+				return nil
+			}})
+		}
+		require.NoError(t, a.Launch(context.Background()))
+		launched := time.Now()
+		time.Sleep(time.Second)
+		stopped := time.Now()
+		require.NoError(t, a.Shutdown())
+		j := a.Journal()
+
+		within := func(want, got time.Duration, what string) {
+			t.Helper()
+			assert.GreaterOrEqual(t, got, want-hookClockTick, what)
+			assert.LessOrEqual(t, got, want+hookClockTick, what)
+		}
+		require.Len(t, j.StartHooks, 102)
+		within(10*time.Millisecond, j.StartHooks[0].Duration, "slow")
+		for _, h := range j.StartHooks[1:101] {
+			within(0, h.Duration, "a quick hook")
+		}
+		within(3*time.Millisecond, j.StartHooks[101].Duration, "slower")
+		assert.Zero(t, j.StartHooks[101].Ended.Sub(launched), "a hook that ran longer than a tick ends exactly")
+		require.Len(t, j.StopHooks, 1)
+		within(7*time.Millisecond, j.StopHooks[0].Duration, "flush")
+
+		require.Len(t, j.Processes, n)
+		for i, p := range j.Processes {
+			assert.Zero(t, p.Started.Sub(launched), "process %d", i)
+			within(lag(i), p.Ended.Sub(stopped), fmt.Sprintf("process %d's end after the stop", i))
+			assert.False(t, p.Ended.After(stopped.Add(lag(i))), "process %d: a stop clock is never ahead", i)
+		}
+	})
 }

@@ -3,6 +3,13 @@
 # benchstat table per benchmark with lu's ratio to the baseline.
 #
 #   scripts/bench.sh [output-file]
+#
+# The six runs are interleaved: the test binary runs every benchmark once,
+# six times over, so that lu and its baseline are measured close together
+# in time and a machine whose speed drifts (a virtual machine sharing its
+# host) moves both columns alike. `-count 6` would give the same number of
+# samples but run all six of one benchmark back to back; BENCH_MODE=count
+# does exactly that instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,7 +19,18 @@ if ! command -v benchstat >/dev/null; then
 fi
 
 out=${1:-$(mktemp -t lu-bench.XXXXXX)}
-go test -run '^$' -bench . -count 6 -timeout 60m . | tee "$out"
+if [[ ${BENCH_MODE:-interleave} == count ]]; then
+  go test -run '^$' -bench . -count 6 -timeout 60m . | tee "$out"
+else
+  bin=$(mktemp -t lu-bench-bin.XXXXXX)
+  trap 'rm -f "$bin"' EXIT
+  go test -c -o "$bin" .
+  : >"$out"
+  for run in 1 2 3 4 5 6; do
+    echo "# run $run of 6" >&2
+    "$bin" -test.run '^$' -test.bench . -test.count 1 -test.timeout 60m | tee -a "$out"
+  done
+fi
 
 echo
 echo "# Results ($out)"
@@ -27,5 +45,5 @@ echo
 echo "## RegisterHooks (no baseline: growth from N=100 to N=10000)"
 benchstat -filter ".name:RegisterHooks" -col /N "$out"
 echo
-echo "## Launch growth from N=100 to N=10000"
-benchstat -filter ".name:Launch /impl:lu" -col /N "$out"
+echo "## Launch growth from N=100 to N=10000, lu and errgroup"
+benchstat -filter ".name:Launch" -row /impl -col /N "$out"
