@@ -627,10 +627,10 @@ func TestEventDispatchAllocatesNothing(t *testing.T) {
 func TestSortedHooksMatchesAStableSort(t *testing.T) {
 	hooks := make([]hook, 5000)
 	for i := range hooks {
-		hooks[i] = hook{Priority: HookPriority((i*7919)%201 - 100), seq: i}
+		hooks[i] = hook{prio: int8((i*7919)%201 - 100), seq: int32(i)}
 	}
 	want := slices.Clone(hooks)
-	slices.SortStableFunc(want, func(x, y hook) int { return int(x.Priority - y.Priority) })
+	slices.SortStableFunc(want, func(x, y hook) int { return int(x.prio) - int(y.prio) })
 	got := sortedHooks(hooks)
 	require.Len(t, got, len(want))
 	for i := range want {

@@ -83,7 +83,7 @@ func hookCluster(b *strings.Builder, id, label string, from State, hooks []*hook
 	for i := range hooks {
 		h := hooks[i]
 		fmt.Fprintf(b, "\t\t%s_%d [shape=box, label=%s];\n", id, i,
-			strconv.Quote(fmt.Sprintf("%d. %s (priority %d)", i+1, h.name(), h.Priority)))
+			strconv.Quote(fmt.Sprintf("%d. %s (priority %d)", i+1, h.name(), h.priority())))
 	}
 	for i := 1; i < len(hooks); i++ {
 		fmt.Fprintf(b, "\t\t%s_%d -> %s_%d;\n", id, i-1, id, i)

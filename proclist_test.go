@@ -53,3 +53,7 @@ func TestLocate(t *testing.T) {
 func TestProcRunIsOneCacheLine(t *testing.T) {
 	require.Equal(t, uintptr(64), unsafe.Sizeof(procRun{}))
 }
+
+func TestHookIsOneCacheLine(t *testing.T) {
+	require.Equal(t, uintptr(64), unsafe.Sizeof(hook{}))
+}
