@@ -9,7 +9,8 @@
 # in time and a machine whose speed drifts (a virtual machine sharing its
 # host) moves both columns alike. `-count 6` would give the same number of
 # samples but run all six of one benchmark back to back; BENCH_MODE=count
-# does exactly that instead.
+# does exactly that instead. BENCH_MODE=report only prints the tables of an
+# earlier run's output file.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,9 @@ if ! command -v benchstat >/dev/null; then
 fi
 
 out=${1:-$(mktemp -t lu-bench.XXXXXX)}
-if [[ ${BENCH_MODE:-interleave} == count ]]; then
+if [[ ${BENCH_MODE:-interleave} == report ]]; then
+  : # report on an existing output file
+elif [[ ${BENCH_MODE:-interleave} == count ]]; then
   go test -run '^$' -bench . -count 6 -timeout 60m . | tee "$out"
 else
   bin=$(mktemp -t lu-bench-bin.XXXXXX)
@@ -47,3 +50,9 @@ benchstat -filter ".name:RegisterHooks" -col /N "$out"
 echo
 echo "## Launch growth from N=100 to N=10000, lu and errgroup"
 benchstat -filter ".name:Launch" -row /impl -col /N "$out"
+echo
+echo "## lu's ratio to its baseline in each run (the two measured moments apart)"
+awk '/^Benchmark(Launch|ShutdownLatency|Hooks)\//{
+  key = $1; sub(/impl=[a-z]+\//, "", key); sub(/^Benchmark/, "", key)
+  if ($1 ~ /impl=lu/) { r[key] = r[key] sprintf(" %.2f", $3 / base[key]) } else { base[key] = $3 }
+} END { for (k in r) printf "%-26s%s\n", k, r[k] }' "$out" | sort
