@@ -638,3 +638,20 @@ func TestSortedHooksMatchesAStableSort(t *testing.T) {
 	}
 	assert.Nil(t, sortedHooks(nil))
 }
+
+// TestProcessFailingAtOnceFailsAfterLaunch: a process that fails as soon as
+// it starts does not fail Launch; the App stops and Shutdown returns the
+// error. Repeated, because the failure races with the end of Launch.
+func TestProcessFailingAtOnceFailsAfterLaunch(t *testing.T) {
+	errBoom := errors.New("boom")
+	for range 200 {
+		a := &App{}
+		a.AddProcess(Process{Name: "fails", Run: func(context.Context) error { return errBoom }})
+		for range 10 {
+			a.AddProcess(Process{Run: blocker})
+		}
+		require.NoError(t, a.Launch(context.Background()))
+		<-a.WaitForShutdown()
+		require.ErrorIs(t, a.Shutdown(), errBoom)
+	}
+}

@@ -184,6 +184,9 @@ func (a *App) endProcess(ctx context.Context, p *procRun, err error) {
 		p.state.Store(procEnded)
 	}
 	if err != nil {
+		// A failure takes effect once Launch has finished: Launch itself
+		// succeeds, and the App then stops.
+		a.waitStarted()
 		a.processFailed(err)
 	}
 }
