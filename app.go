@@ -126,7 +126,6 @@ type App struct {
 	// advances every stopClockTick (see endStamp); otherwise zero.
 	stopClock atomic.Int64
 	_         [56]byte
-	runNextFn func() error // a.runNext, made once
 
 	// The journal; see journal.go.
 	epoch         time.Time

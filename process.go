@@ -84,11 +84,11 @@ func (p *procRun) journal(a *App) JournalEntry {
 // early if the App began stopping meanwhile. It runs on the Launch
 // goroutine, in state HookStart.
 //
-// Every goroutine runs the same func, a.runNext, which takes the next
-// process in order: one func value for all the processes rather than a
-// closure for each.
+// Every goroutine runs the same func, made by runNext, which takes the
+// next process in order: one func value for all the processes rather than
+// a closure for each.
 func (a *App) startProcesses() {
-	a.runNextFn = a.runNext()
+	run := a.runNext()
 	var now stamp
 	for i, p := range a.procs.all {
 		if State(a.state.Load()) != StateHookStart {
@@ -103,7 +103,7 @@ func (a *App) startProcesses() {
 			l.Info("lu: process started", "process", p.Name)
 		}
 		a.emit(a.procCtx, ProcessStart, p.Name)
-		a.eg.Go(a.runNextFn)
+		a.eg.Go(run)
 	}
 }
 
@@ -124,14 +124,12 @@ func (a *App) endStamp() stamp {
 	return a.now()
 }
 
-// runNext returns the func that runs the next process not yet taken, on the goroutine started
-// for it. Its stack is kept shallow and its frame small (the rare work is
-// in other funcs): when thousands of processes wake up at once to return,
-// every frame between a process's Run and the goroutine's end is memory
-// that is no longer in any cache.
-//
-// It is a func value made once per App rather than a method value, whose
-// wrapper would be one more frame.
+// runNext returns the func that runs, on the goroutine started for it, the
+// next process not yet taken. Its stack is kept shallow and its frame small
+// (the rare work is in other funcs): when thousands of processes wake up at
+// once to return, every frame between a process's Run and the goroutine's
+// end is memory that is no longer in any cache. It is a closure rather than
+// a method value, whose wrapper would be one more frame.
 func (a *App) runNext() func() error {
 	return func() (err error) {
 		p := a.procs.at(int(a.taken.Add(1) - 1))
