@@ -162,19 +162,15 @@ func (a *App) endProcess(ctx context.Context, p *procRun, err error) {
 		err = a.processError(p, err)
 	}
 	ended := a.endStamp()
-	if a.onEvent == nil {
-		p.ended.Store(int64(ended)) // one store: p is no longer running
-		if l := a.logger(); l != nil {
-			logProcessEnd(l, p, ended, err)
-		}
-	} else {
-		// Running until its ProcessEnd event has been delivered, unless
-		// the stop gave up on it.
-		ending := p.state.CompareAndSwap(procRunning, procEnding)
-		p.ended.Store(int64(ended))
-		if l := a.logger(); l != nil {
-			logProcessEnd(l, p, ended, err)
-		}
+	events := a.onEvent != nil
+	// With events, p is running until its ProcessEnd event has been
+	// delivered, unless the stop gave up on it; without, one store ends it.
+	ending := events && p.state.CompareAndSwap(procRunning, procEnding)
+	p.ended.Store(int64(ended))
+	if l := a.logger(); l != nil {
+		logProcessEnd(l, p, ended, err)
+	}
+	if events {
 		if ending {
 			a.waitStarted() // ProcessEnd never precedes AppRunning
 			a.emit(ctx, ProcessEnd, p.Name)
