@@ -424,6 +424,14 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 	a.procCtx, a.cancelProcs = context.WithCancelCause(a.detached)
 	a.mu.Unlock()
 
+	for _, p := range a.procs.all {
+		if p.Start != nil {
+			if err := p.Start(ctx); err != nil {
+				return fmt.Errorf("lu: Start of process %q: %w", p.Name, err)
+			}
+		}
+	}
+
 	a.startProcesses()
 	if time.Now().After(deadline) {
 		return &TimeoutError{State: StateHookStart, Running: time.Since(deadline.Add(-a.StartupTimeout))}

@@ -29,6 +29,12 @@ type Process struct {
 	// and the error is returned by Shutdown. An error wrapping
 	// context.Canceled after the App began stopping is not a failure.
 	Run ProcessFunc
+	// Start, if set, is called during start-up, after the start hooks and
+	// before any process's Run, with the start-up context (bounded by
+	// StartupTimeout): bind a listener, dial a dependency. An error fails
+	// Launch. A process whose Start succeeded has its Shutdown func called
+	// when the App stops, even if its Run never started.
+	Start func(ctx context.Context) error
 	// Shutdown, if set, is called when the App stops, before Run's context
 	// is cancelled, for processes that must be stopped in a particular way
 	// (an HTTP server's graceful Shutdown, say). All Shutdown funcs run at
