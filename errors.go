@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 )
@@ -12,6 +14,11 @@ import (
 // allowed in the App's current state, such as a second Launch, or Shutdown
 // before Launch. Check for it with errors.Is.
 var ErrIllegalTransition = errors.New("lu: illegal transition")
+
+// ErrGoexit is wrapped by the *[PanicError] that a hook, process, Shutdown
+// func or callback is reported with when it called runtime.Goexit (as
+// t.FailNow does) instead of returning.
+var ErrGoexit = errors.New("runtime.Goexit called")
 
 // ErrBreakContextLoop, returned by the func of a process.Loop built with
 // process.WithBreakableLoop, ends that loop cleanly. It is also
@@ -34,28 +41,37 @@ func (e *TransitionError) Error() string {
 // Unwrap returns [ErrIllegalTransition].
 func (e *TransitionError) Unwrap() error { return ErrIllegalTransition }
 
-// TimeoutError reports a start-up or shutdown that did not finish before
-// its deadline. It wraps context.DeadlineExceeded and names what was still
-// running.
+// TimeoutError reports a hook, a group of processes or a start-up that did
+// not finish before its deadline. It wraps context.DeadlineExceeded and
+// names what was still running.
 type TimeoutError struct {
-	// State is the state the App was in when the deadline passed.
+	// State is the state the App was in when the stuck work began: HookStart
+	// for a start hook, Terminating for processes, HookStop for a stop hook.
 	State State
 	// Processes lists the processes that had not returned (or whose
 	// Shutdown func had not returned), by name, in the order they were added.
 	Processes []string
-	// Hook names the hook that was running when the deadline passed, if any.
+	// Hook names the hook that did not finish in time, if any.
 	Hook string
-	// Running is how long the stuck hook or the stuck processes had been
-	// running for when the App gave up on them.
+	// NotStarted lists, in running order, the start hooks that never ran
+	// because Hook did not finish.
+	NotStarted []string
+	// Running is how long the stuck hook or processes had been running for
+	// when the App gave up on them.
 	Running time.Duration
 }
 
+// Error reads like `lu: deadline exceeded in state HookStop: hook "flush"
+// still running after 5s`.
 func (e *TimeoutError) Error() string {
 	var b strings.Builder
 	b.WriteString("lu: deadline exceeded in state ")
 	b.WriteString(e.State.String())
 	if e.Hook != "" {
 		fmt.Fprintf(&b, ": hook %q still running after %v", e.Hook, e.Running.Round(time.Millisecond))
+	}
+	if len(e.NotStarted) > 0 {
+		fmt.Fprintf(&b, "; never started: %s", quoteList(e.NotStarted))
 	}
 	if len(e.Processes) > 0 {
 		fmt.Fprintf(&b, ": %d process(es) still running after %v: %s",
@@ -67,21 +83,41 @@ func (e *TimeoutError) Error() string {
 // Unwrap returns context.DeadlineExceeded.
 func (e *TimeoutError) Unwrap() error { return context.DeadlineExceeded }
 
-// PanicError is the error that a panic in a process or hook is turned
-// into. The App recovers the panic, records it with its stack and carries
-// on as if the function had returned this error.
+// PanicError is what a panic in a hook, process, Shutdown func or callback
+// is turned into, and a call to runtime.Goexit too (its Value is then
+// [ErrGoexit]). The App recovers, records the stack, and carries on as if
+// the function had returned this error.
 type PanicError struct {
 	// Where says what panicked, such as `process "worker"` or
 	// `stop hook "db"`.
 	Where string
-	// Value is the value passed to panic.
+	// Value is the value passed to panic, or ErrGoexit.
 	Value any
-	// Stack is the panicking goroutine's stack, from runtime/debug.Stack.
+	// Stack is the goroutine's stack when it panicked, from
+	// runtime/debug.Stack. Error leaves it out; %+v prints it.
 	Stack []byte
 }
 
+func newPanicError(where string, v any) *PanicError {
+	return &PanicError{Where: where, Value: v, Stack: debug.Stack()}
+}
+
+// Error is one line: where, and the value.
 func (e *PanicError) Error() string {
-	return fmt.Sprintf("lu: panic in %s: %v\n%s", e.Where, e.Value, e.Stack)
+	if e.Value == ErrGoexit {
+		return "lu: " + e.Where + " called runtime.Goexit"
+	}
+	return fmt.Sprintf("lu: panic in %s: %v", e.Where, e.Value)
+}
+
+// Format prints Error's line for %v and %s, and the line followed by the
+// stack for %+v.
+func (e *PanicError) Format(f fmt.State, verb rune) {
+	io.WriteString(f, e.Error())
+	if verb == 'v' && f.Flag('+') {
+		io.WriteString(f, "\n")
+		f.Write(e.Stack)
+	}
 }
 
 // Unwrap returns the panic value if it is an error, so errors.Is and
@@ -91,16 +127,21 @@ func (e *PanicError) Unwrap() error {
 	return err
 }
 
+// quoteList quotes names and separates them with commas.
 func quoteList(names []string) string {
 	var b strings.Builder
 	for i, n := range names {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		if n == "" {
-			n = "<unnamed>"
-		}
-		fmt.Fprintf(&b, "%q", n)
+		fmt.Fprintf(&b, "%q", orUnnamed(n))
 	}
 	return b.String()
+}
+
+func orUnnamed(n string) string {
+	if n == "" {
+		return "<unnamed>"
+	}
+	return n
 }

@@ -2,6 +2,7 @@ package lu
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 )
 
@@ -23,7 +24,7 @@ const (
 	ProcessEnd               // Emitted when a Process returns
 	AppTerminating           // Emitted when the application starts termination
 	PreHookStop              // Emitted before running each stop hook
-	PostHookStop             // Emitted after running each stop hook, even a failed one
+	PostHookStop             // Emitted after a stop hook returned, even with an error
 	AppTerminated            // Emitted last, once everything has stopped
 
 	numEventTypes = iota
@@ -61,26 +62,71 @@ type Event struct {
 // OnEvent receives the App's lifecycle events. See [App.OnEvent].
 type OnEvent func(context.Context, Event)
 
-// stateEvents maps each state to the event emitted when the App enters it.
-var stateEvents = [numStates]EventType{
-	StateStartup:     AppStartup,
-	StateRunning:     AppRunning,
-	StateTerminating: AppTerminating,
-	StateTerminated:  AppTerminated,
+// emit delivers one event to OnEvent, with no lock held. A panic in the
+// callback is returned as a *PanicError. If the callback calls
+// runtime.Goexit, the goroutine ends: emit records the failure, and the
+// deferred handler of the goroutine's owner carries on (see run.stop and
+// run.launch).
+func (r *run) emit(ctx context.Context, t EventType, name string) (err error) {
+	if r.cfg.onEvent == nil {
+		return nil
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			v := recover()
+			err = r.callbackFailed("the OnEvent callback for "+evName(t, name), v, v == nil)
+		}
+	}()
+	r.cfg.onEvent(ctx, Event{Type: t, Name: name})
+	returned = true
+	return nil
 }
 
-// emit delivers one event. It is called with no lock held.
-func (a *App) emit(ctx context.Context, t EventType, name string) {
-	if a.onEvent != nil {
-		a.onEvent(ctx, Event{Type: t, Name: name})
+// callbackFailed turns what recover returned in a callback that did not
+// return into a *PanicError; a nil v means runtime.Goexit. If record is
+// set (always for a Goexit, whose goroutine is ending and cannot return the
+// error), the failure is handed to failCallback.
+func (r *run) callbackFailed(where string, v any, record bool) error {
+	if v == nil {
+		v = ErrGoexit
 	}
+	err := newPanicError(where, v)
+	if record {
+		r.failCallback(err)
+	}
+	return err
 }
 
-// emitState logs the transitions so far and delivers the event for
-// entering s, if it has one.
-func (a *App) emitState(ctx context.Context, s State) {
-	a.flushLog()
-	if t := stateEvents[s]; t != Unknown {
-		a.emit(ctx, t, "")
+// failCallback records a callback's failure for Shutdown to return, and
+// stops the App, as a failing hook would.
+func (r *run) failCallback(err error) {
+	r.mu.Lock()
+	r.callbackErrs = append(r.callbackErrs, err)
+	r.mu.Unlock()
+	r.requestStop(TriggerStop, stopRequest{cause: err})
+}
+
+func evName(t EventType, name string) string {
+	if name == "" {
+		return t.String()
 	}
+	return t.String() + "(" + strconv.Quote(name) + ")"
+}
+
+// log writes one record to the App's Logger, if it has one. A panic (or
+// runtime.Goexit) in the Logger's handler is recorded for Shutdown to
+// return, and the lifecycle carries on.
+func (r *run) log(level slog.Level, msg string, args ...any) {
+	if r.cfg.log == nil {
+		return
+	}
+	returned := false
+	defer func() {
+		if !returned {
+			r.callbackFailed("the Logger's handler", recover(), true)
+		}
+	}()
+	r.cfg.log.Log(context.Background(), level, msg, args...)
+	returned = true
 }

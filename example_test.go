@@ -98,13 +98,17 @@ func ExampleTransitions() {
 	// Startup     --RunHooks--> HookStart
 	// Startup     --StartFailed--> Terminating
 	// Startup     --Shutdown--> Terminating
+	// Startup     --Stop--> Terminating
+	// Startup     --ContextDone--> Terminating
 	// HookStart   --Started--> Running
 	// HookStart   --StartFailed--> Terminating
 	// HookStart   --Shutdown--> Terminating
-	// HookStart   --ProcessFailed--> Terminating
+	// HookStart   --Stop--> Terminating
+	// HookStart   --ContextDone--> Terminating
 	// Running     --Shutdown--> Draining
-	// Running     --ProcessFailed--> Draining
+	// Running     --Stop--> Draining
 	// Running     --ContextDone--> Draining
+	// Running     --ProcessFailed--> Draining
 	// Draining    --Drained--> Terminating
 	// Terminating --ProcessesStopped--> HookStop
 	// HookStop    --HooksStopped--> Terminated

@@ -30,22 +30,26 @@ type JournalTransition struct {
 
 // JournalEntry is one hook or process: when it started and ended, and its
 // error. A hook that never ran has a zero Started; one still running (or
-// abandoned at a deadline) has Running set and a zero Ended.
-//
-// Times come from the monotonic clock. A process's times are read so that
-// starting or stopping thousands of processes does not wait on thousands of
-// clock readings: a start time may be early by the few microseconds it
-// takes to start 31 other processes, and the end time of a process that
-// returns while the App stops it may be early by about a millisecond.
+// abandoned at a deadline) has Running set and a zero Ended. Times come
+// from the monotonic clock.
 type JournalEntry struct {
-	Name     string        `json:"name"`
-	Priority HookPriority  `json:"priority,omitempty"` // hooks only
-	Started  time.Time     `json:"started,omitzero"`
-	Ended    time.Time     `json:"ended,omitzero"`
+	// Name is the hook's or process's name (a hook without one is named by
+	// its registration number, such as "#3").
+	Name string `json:"name"`
+	// Priority is a hook's priority; zero for a process.
+	Priority HookPriority `json:"priority,omitempty"`
+	// Started is when it was called; zero if it never was.
+	Started time.Time `json:"started,omitzero"`
+	// Ended is when it returned; zero while it runs.
+	Ended time.Time `json:"ended,omitzero"`
+	// Duration is how long it ran, or has been running for.
 	Duration time.Duration `json:"duration"`
-	Running  bool          `json:"running,omitempty"`
-	Err      error         `json:"-"`
-	Error    string        `json:"error,omitempty"` // Err's text, for JSON
+	// Running is set while it runs, and for good when the App gave up on it.
+	Running bool `json:"running,omitempty"`
+	// Err is the error it failed with, if any.
+	Err error `json:"-"`
+	// Error is Err's text, for JSON.
+	Error string `json:"error,omitempty"`
 }
 
 // MarshalJSON writes the duration as text, such as "1.5s".
@@ -66,33 +70,54 @@ func (e JournalEntry) MarshalJSON() ([]byte, error) {
 	}{plain(e), e.Duration.String()})
 }
 
-// MarshalJSON writes states and triggers by name.
+// MarshalJSON writes the state's name.
 func (s State) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // MarshalJSON writes the trigger's name.
 func (t Trigger) MarshalJSON() ([]byte, error) { return json.Marshal(t.String()) }
 
-// stamp is a moment as an offset on the monotonic clock from the App's
+// stamp is a moment as an offset on the monotonic clock from the run's
 // epoch; zero means "not yet".
 type stamp int64
 
-func (a *App) now() stamp { return stamp(time.Since(a.epoch)) + 1 }
+// journal is what a run records. Its fields are guarded by the run's mutex,
+// save epoch, which is read-only.
+type journal struct {
+	epoch       time.Time
+	entered     stamp // when the current state was entered
+	transitions []JournalTransition
+	delivered   int          // transitions already logged
+	start, stop []hookRecord // the start and stop hooks, in running order, once they begin
+}
 
-func (a *App) at(s stamp) time.Time {
+// hookRecord is what the journal knows of one hook's run.
+type hookRecord struct {
+	h              *hook
+	started, ended stamp
+	err            error
+	abandoned      bool // the App gave up waiting for it
+	// The runner's progress, so that a stop resumed after a callback called
+	// runtime.Goexit neither repeats nor skips a step.
+	preSent, called, postSent bool
+}
+
+func (j *journal) now() stamp { return stamp(time.Since(j.epoch)) + 1 }
+
+func (j *journal) at(s stamp) time.Time {
 	if s == 0 {
 		return time.Time{}
 	}
-	return a.epoch.Add(time.Duration(s - 1))
+	return j.epoch.Add(time.Duration(s - 1))
 }
 
 // entry builds a JournalEntry from two stamps.
-func (a *App) entry(name string, started, ended stamp, err error) JournalEntry {
-	e := JournalEntry{Name: name, Started: a.at(started), Ended: a.at(ended), Err: err}
+func (j *journal) entry(name string, started, ended stamp, err error) JournalEntry {
+	e := JournalEntry{Name: name, Started: j.at(started), Ended: j.at(ended), Err: err}
 	switch {
 	case started == 0:
 	case ended == 0:
 		e.Running = true
-		e.Duration = time.Duration(a.now() - started)
+		e.Duration = time.Duration(j.now() - started)
 	default:
 		e.Duration = time.Duration(ended - started)
 	}
@@ -102,42 +127,46 @@ func (a *App) entry(name string, started, ended stamp, err error) JournalEntry {
 	return e
 }
 
-// recordTransition journals a transition. The caller holds a.mu.
-func (a *App) recordTransition(from State, t Trigger, to State) {
-	if a.epoch.IsZero() {
-		return // not launched: a test firing the bare machine
-	}
-	now := a.now()
-	a.transitions = append(a.transitions, JournalTransition{
-		From: from, Trigger: t, To: to, At: a.at(now), Duration: time.Duration(now - a.entered),
+// transition records a transition.
+func (j *journal) transition(from State, t Trigger, to State) {
+	now := j.now()
+	j.transitions = append(j.transitions, JournalTransition{
+		From: from, Trigger: t, To: to, At: j.at(now), Duration: time.Duration(now - j.entered),
 	})
-	a.entered = now
+	j.entered = now
+}
+
+func (j *journal) hooks(recs []hookRecord) []JournalEntry {
+	if recs == nil {
+		return nil
+	}
+	entries := make([]JournalEntry, len(recs))
+	for i := range recs {
+		rec := &recs[i] // not a copy: the runner owns the progress fields
+		entries[i] = j.entry(rec.h.name(), rec.started, rec.ended, rec.err)
+		entries[i].Priority = rec.h.prio
+	}
+	return entries
 }
 
 // Journal returns a copy of what the App has recorded so far. It is safe to
 // call at any time, from any goroutine.
 func (a *App) Journal() Journal {
-	if a == nil {
+	r := a.launched()
+	if r == nil {
 		return Journal{}
 	}
-	a.mu.Lock()
-	j := Journal{Transitions: slices.Clone(a.transitions)}
-	runs := [2]*hookRun{a.startRun, a.stopRun}
-	for _, p := range a.procs.all {
-		if p.state.Load() != procNotStarted {
-			j.Processes = append(j.Processes, p.journal(a))
-		}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	j := Journal{
+		Transitions: slices.Clone(r.journal.transitions),
+		StartHooks:  r.journal.hooks(r.journal.start),
+		StopHooks:   r.journal.hooks(r.journal.stop),
 	}
-	a.mu.Unlock()
-	for i, r := range runs {
-		if r == nil {
-			continue
-		}
-		entries := r.journal()
-		if i == 0 {
-			j.StartHooks = entries
-		} else {
-			j.StopHooks = entries
+	for i := range r.procs {
+		p := &r.procs[i]
+		if p.Run != nil && p.state.Load() != procIdle {
+			j.Processes = append(j.Processes, p.journal(&r.journal))
 		}
 	}
 	return j
@@ -154,22 +183,23 @@ func (a *App) JournalHandler() http.Handler {
 	})
 }
 
-// flushLog logs the transitions recorded since the last call. It is called
-// with no lock held, after each transition.
-func (a *App) flushLog() {
-	l := a.log.Load()
-	if l == nil {
+// deliver logs the transitions not yet logged. Each stretch of the
+// lifecycle delivers its own, on its owner's goroutine, so they are logged
+// in order.
+func (r *run) deliver() {
+	if r.cfg.log == nil {
 		return
 	}
-	a.mu.Lock()
-	todo := slices.Clone(a.transitions[a.logged:])
-	a.logged = len(a.transitions)
-	a.mu.Unlock()
-	for _, t := range todo {
-		l.Info("lu: transition", "from", t.From.String(), "trigger", t.Trigger.String(), "to", t.To.String(),
-			"after", t.Duration)
+	for {
+		r.mu.Lock()
+		if r.journal.delivered == len(r.journal.transitions) {
+			r.mu.Unlock()
+			return
+		}
+		t := r.journal.transitions[r.journal.delivered]
+		r.journal.delivered++
+		r.mu.Unlock()
+		r.log(slog.LevelInfo, "lu: transition", "from", t.From.String(), "trigger", t.Trigger.String(),
+			"to", t.To.String(), "after", t.Duration)
 	}
 }
-
-// logger returns the App's logger, or nil.
-func (a *App) logger() *slog.Logger { return a.log.Load() }

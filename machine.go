@@ -2,55 +2,32 @@ package lu
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"github.com/qmuntal/stateless"
 )
 
-// lifecycle is the state machine shared by every App. Its configuration,
-// built once from the transitions table, holds no App's data: the state
-// lives in the App and is read and written through the fireContext passed
-// to every Fire, so building an App costs no machine configuration.
+// lifecycle is the state machine shared by every App, built once from the
+// tables in transitions.go. It holds no App's data: the state lives in the
+// run and is read and written through the fireContext passed to every Fire,
+// so launching an App configures no machine.
 //
 // stateless runs no lock around actions and does not serialise concurrent
-// Fire calls, so each App fires only while holding its own mutex (see
-// [App.fireLocked]), and the one entry action never blocks, never fires and
+// Fire calls, so a run fires only while holding its mutex (see
+// [run.fireLocked]), and the one entry action never blocks, never fires and
 // never calls user code.
 var lifecycle = buildMachine()
 
-// fireContext is the context handed to the machine when an App fires a
-// trigger. It carries the App so the shared machine can find its state, and
-// it is a field of the App, so firing allocates no context.
-type fireContext struct {
-	context.Context
-	app *App
-}
-
-type fireKey struct{}
-
-// Value returns the App for fireKey: stateless hands actions a context
-// derived from the one given to Fire.
-func (c *fireContext) Value(key any) any {
-	if key == (fireKey{}) {
-		return c.app
-	}
-	return c.Context.Value(key)
-}
-
-// appOf returns the App being fired, or nil outside a Fire.
-func appOf(ctx context.Context) *App {
-	if fc, ok := ctx.(*fireContext); ok {
-		return fc.app
-	}
-	a, _ := ctx.Value(fireKey{}).(*App)
-	return a
-}
-
 func buildMachine() *stateless.StateMachine {
 	sm := stateless.NewStateMachineWithExternalStorage(loadState, storeState, stateless.FiringImmediate)
-	for s := State(0); s < numStates; s++ {
+	for s := range State(numAllStates) {
 		// Configure every state, Terminated included, so each is drawn and
 		// none is created lazily while another goroutine reads the config.
 		sm.Configure(s)
+	}
+	for _, ss := range superstates {
+		sm.Configure(ss.Sub).SubstateOf(ss.Super)
 	}
 	for _, t := range transitions {
 		if t.From == t.To {
@@ -59,76 +36,107 @@ func buildMachine() *stateless.StateMachine {
 			sm.Configure(t.From).Permit(t.On, t.To)
 		}
 	}
-	sm.Configure(StateDraining).OnEntry(enterStopping)
-	sm.Configure(StateTerminating).OnEntry(enterStopping)
+	sm.Configure(stateStopping).OnEntry(enterStopping)
 	sm.OnUnhandledTrigger(refuseTrigger)
 	return sm
 }
 
-// loadState reads the state of the App being fired. Outside a Fire (as when
-// the diagram is drawn) there is no App and the machine reads as Idle.
+// fireContext is the context handed to the machine when a run fires a
+// trigger: it carries the run, so the shared machine can find its state. It
+// is a field of the run, so firing allocates no context.
+type fireContext struct {
+	context.Context
+	r *run
+}
+
+type runKey struct{}
+
+// Value returns the run for runKey: stateless hands actions a context
+// derived from the one given to Fire.
+func (c *fireContext) Value(key any) any {
+	if key == (runKey{}) {
+		return c.r
+	}
+	return c.Context.Value(key)
+}
+
+// runOf returns the run being fired, or nil outside a Fire (as when the
+// diagram is drawn).
+func runOf(ctx context.Context) *run {
+	if fc, ok := ctx.(*fireContext); ok {
+		return fc.r
+	}
+	r, _ := ctx.Value(runKey{}).(*run)
+	return r
+}
+
+// loadState reads the state of the run being fired; outside a Fire the
+// machine reads as Idle.
 func loadState(ctx context.Context) (stateless.State, error) {
-	if a := appOf(ctx); a != nil {
-		return State(a.state.Load()), nil
+	if r := runOf(ctx); r != nil {
+		return State(r.state.Load()), nil
 	}
 	return StateIdle, nil
 }
 
 func storeState(ctx context.Context, s stateless.State) error {
-	appOf(ctx).state.Store(int32(s.(State)))
+	runOf(ctx).state.Store(int32(s.(State)))
 	return nil
 }
 
-// refuseTrigger answers a trigger that the table does not list for the
+// refuseTrigger answers a trigger that the tables do not list for the
 // current state.
 func refuseTrigger(_ context.Context, s stateless.State, t stateless.Trigger, _ []string) error {
 	return &TransitionError{State: s.(State), Trigger: t.(Trigger)}
 }
 
-// enterStopping runs on entering Draining or Terminating, whichever comes
-// first: it records why the App stops, closes the channel returned by
-// WaitForShutdown and cancels the start hooks' context if start-up is
-// still under way. It runs under the App's mutex and must not block.
-func enterStopping(ctx context.Context, _ ...any) error {
-	a := appOf(ctx)
-	if a.stopEntered {
-		return nil // Draining came first
-	}
-	a.stopEntered = true
-	a.stopCause = a.pendingCause
-	if a.stopping == nil {
-		a.stopping = make(chan struct{})
-	}
-	close(a.stopping)
-	if a.cancelStart != nil {
-		a.cancelStart(a.stopCause)
-	}
+// stopRequest is why the App stops. Every trigger that can begin the stop
+// carries one as its Fire argument.
+type stopRequest struct {
+	// cause becomes the cause of the processes' context (see
+	// context.Cause). It is never nil.
+	cause error
+	// report is set when the cause is a failure that nothing else reports,
+	// such as the cause given to Stop: Shutdown then returns it.
+	report bool
+}
+
+// enterStopping is the entry action of the Stopping superstate, run once,
+// on the first transition into it: it records why the App stops, closes the
+// channel returned by WaitForShutdown and cancels the start-up's context.
+// It runs under the run's mutex and must not block.
+func enterStopping(ctx context.Context, args ...any) error {
+	r := runOf(ctx)
+	req := args[0].(stopRequest)
+	tr := stateless.GetTransition(ctx)
+	r.stopReq, r.stopFrom, r.stopTrigger = req, tr.Source.(State), tr.Trigger.(Trigger)
+	r.stopAt = time.Now()
+	close(r.stopping)
+	r.cancelStart(req.cause)
 	return nil
 }
 
-// fireLocked fires t on the App's machine and reports whether the state
-// changed. The caller holds a.mu.
-func (a *App) fireLocked(t Trigger) (moved bool, err error) {
-	if a.fctx.app == nil {
-		a.fctx = fireContext{Context: context.Background(), app: a}
+// fireLocked fires t with args on the run's machine and returns the states
+// before and after. The caller holds r.mu.
+func (r *run) fireLocked(t Trigger, args ...any) (from, to State, err error) {
+	from = State(r.state.Load())
+	err = lifecycle.FireCtx(&r.fctx, t, args...)
+	to = State(r.state.Load())
+	if to != from {
+		r.journal.transition(from, t, to)
 	}
-	from := a.state.Load()
-	err = lifecycle.FireCtx(&a.fctx, t)
-	moved = err == nil && a.state.Load() != from
-	if moved {
-		a.recordTransition(State(from), t, a.State())
-	}
-	return moved, err
+	return from, to, err
 }
 
-// fire is fireLocked for a caller that does not hold a.mu; it logs the
-// transition.
-func (a *App) fire(t Trigger) (moved bool, err error) {
-	a.mu.Lock()
-	moved, err = a.fireLocked(t)
-	a.mu.Unlock()
-	a.flushLog()
-	return moved, err
+// fire is fireLocked for a trigger that the App fires itself as its work
+// completes: the machine refusing it is a bug in lu, made loud by bug.
+func (r *run) fire(t Trigger, args ...any) {
+	r.mu.Lock()
+	_, _, err := r.fireLocked(t, args...)
+	r.mu.Unlock()
+	if err != nil {
+		r.bug(fmt.Errorf("lu: internal trigger refused: %w", err))
+	}
 }
 
 //go:generate go test -run TestDiagram -update .

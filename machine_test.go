@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +20,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // next returns the table's answer for (s, t): the destination and whether
 // the pair is listed.
 func next(s State, t Trigger) (State, bool) {
-	for _, tr := range transitions {
+	for _, tr := range Transitions() {
 		if tr.From == s && tr.On == t {
 			return tr.To, true
 		}
@@ -26,10 +28,20 @@ func next(s State, t Trigger) (State, bool) {
 	return s, false
 }
 
+// testRun returns a run in state s, as Launch would build it, for firing
+// the machine directly.
+func testRun(s State) *run {
+	r := &run{stopping: make(chan struct{}), cancelStart: func(error) {}}
+	r.fctx = fireContext{Context: context.Background(), r: r}
+	r.journal.epoch = time.Now()
+	r.state.Store(int32(s))
+	return r
+}
+
 func TestTransitionTable(t *testing.T) {
 	t.Run("rows are unique and move only forward", func(t *testing.T) {
 		seen := map[[2]int]bool{}
-		for _, tr := range transitions {
+		for _, tr := range Transitions() {
 			key := [2]int{int(tr.From), int(tr.On)}
 			assert.False(t, seen[key], "duplicate row %v %v", tr.From, tr.On)
 			seen[key] = true
@@ -39,17 +51,38 @@ func TestTransitionTable(t *testing.T) {
 	t.Run("every state but Terminated has a way forward", func(t *testing.T) {
 		for s := State(0); s < numStates; s++ {
 			forward := false
-			for _, tr := range transitions {
+			for _, tr := range Transitions() {
 				forward = forward || (tr.From == s && tr.To > s)
 			}
 			assert.Equal(t, s != StateTerminated, forward, "state %v", s)
 		}
 	})
+	t.Run("Transitions lists only states an App can be in", func(t *testing.T) {
+		for _, tr := range Transitions() {
+			assert.Less(t, tr.From, State(numStates), "row %v", tr)
+			assert.Less(t, tr.To, State(numStates), "row %v", tr)
+		}
+	})
 	t.Run("Transitions returns a copy", func(t *testing.T) {
 		tt := Transitions()
-		require.Len(t, tt, len(transitions))
 		tt[0].To = StateTerminated
-		assert.Equal(t, StateStartup, transitions[0].To)
+		assert.Equal(t, StateStartup, Transitions()[0].To)
+	})
+	t.Run("every superstate row answers for each substate", func(t *testing.T) {
+		for _, tr := range transitions {
+			for _, ss := range superstates {
+				if ss.Super != tr.From {
+					continue
+				}
+				to, listed := next(ss.Sub, tr.On)
+				assert.True(t, listed, "%v %v", ss.Sub, tr.On)
+				if tr.To == tr.From {
+					assert.Equal(t, ss.Sub, to, "ignored in %v", ss.Sub)
+				} else {
+					assert.Equal(t, tr.To, to)
+				}
+			}
+		}
 	})
 }
 
@@ -68,9 +101,11 @@ func TestMachineFiresEveryPair(t *testing.T) {
 				name += " refused"
 			}
 			t.Run(name, func(t *testing.T) {
-				var a App
-				a.state.Store(int32(s))
-				moved, err := a.fire(tr)
+				a := testRun(s)
+				a.mu.Lock()
+				from, to, err := a.fireLocked(tr, stopRequest{cause: errShutdownCalled})
+				a.mu.Unlock()
+				moved := from != to
 				if !listed {
 					require.Error(t, err)
 					assert.ErrorIs(t, err, ErrIllegalTransition)
@@ -86,12 +121,20 @@ func TestMachineFiresEveryPair(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, want, a.State())
 				assert.Equal(t, want != s, moved)
-				if want == StateTerminating && s != StateTerminating {
+				if want.stopping() && !s.stopping() {
 					select {
-					case <-a.WaitForShutdown():
+					case <-a.stopping:
 					default:
-						t.Error("entering Terminating must close WaitForShutdown")
+						t.Error("entering a stopping state must close WaitForShutdown's channel")
 					}
+					assert.Equal(t, errShutdownCalled, a.stopReq.cause, "the cause travels with the trigger")
+					assert.Equal(t, s, a.stopFrom)
+					assert.Equal(t, tr, a.stopTrigger)
+				}
+				if moved {
+					j := a.journal.transitions
+					require.Len(t, j, 1)
+					assert.Equal(t, JournalTransition{From: s, Trigger: tr, To: want, At: j[0].At, Duration: j[0].Duration}, j[0])
 				}
 			})
 		}
@@ -99,10 +142,10 @@ func TestMachineFiresEveryPair(t *testing.T) {
 }
 
 // TestIllegalCalls drives real Apps into each state and makes the calls the
-// state does not allow.
+// state does not allow: each is refused, and changes nothing.
 func TestIllegalCalls(t *testing.T) {
-	launched := func(t *testing.T) *App {
-		a := &App{}
+	launched := func(t *testing.T, rec *recorder) *App {
+		a := &App{OnEvent: rec.OnEvent}
 		a.AddProcess(Process{Name: "p", Run: blocker})
 		require.NoError(t, a.Launch(context.Background()))
 		t.Cleanup(func() { _ = a.Shutdown() })
@@ -110,21 +153,21 @@ func TestIllegalCalls(t *testing.T) {
 	}
 	tests := []struct {
 		name  string
-		setup func(t *testing.T) *App
+		setup func(t *testing.T, rec *recorder) *App
 		call  func(a *App) error
 		want  string
 	}{
-		{"Shutdown before Launch", func(*testing.T) *App { return &App{} },
+		{"Shutdown before Launch", func(_ *testing.T, rec *recorder) *App { return &App{OnEvent: rec.OnEvent} },
 			(*App).Shutdown, "lu: Shutdown in state Idle"},
 		{"Launch twice", launched,
 			func(a *App) error { return a.Launch(context.Background()) }, "lu: Launch in state Running"},
-		{"Launch after termination", func(t *testing.T) *App {
-			a := launched(t)
+		{"Launch after termination", func(t *testing.T, rec *recorder) *App {
+			a := launched(t, rec)
 			require.NoError(t, a.Shutdown())
 			return a
 		}, func(a *App) error { return a.Launch(context.Background()) }, "lu: Launch in state Terminated"},
-		{"Launch after a failed Launch", func(t *testing.T) *App {
-			a := &App{}
+		{"Launch after a failed Launch", func(t *testing.T, rec *recorder) *App {
+			a := &App{OnEvent: rec.OnEvent}
 			a.OnStartUp(func(context.Context) error { return errors.New("no") })
 			require.Error(t, a.Launch(context.Background()))
 			return a
@@ -132,25 +175,25 @@ func TestIllegalCalls(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := tt.setup(t)
-			before := a.State()
 			var rec recorder
-			a.onEvent = rec.OnEvent
+			a := tt.setup(t, &rec)
+			before, events := a.State(), len(rec.Events())
 			err := tt.call(a)
 			require.ErrorIs(t, err, ErrIllegalTransition)
 			assert.EqualError(t, err, tt.want)
 			assert.Equal(t, before, a.State(), "state unchanged")
-			assert.Empty(t, rec.Events(), "no events")
+			assert.Len(t, rec.Events(), events, "no events")
 		})
 	}
 }
 
 func TestStateAndTriggerNames(t *testing.T) {
-	want := []string{"Idle", "Startup", "HookStart", "Running", "Draining", "Terminating", "HookStop", "Terminated"}
+	want := []string{"Idle", "Startup", "HookStart", "Running", "Draining", "Terminating", "HookStop", "Terminated",
+		"Starting", "Stopping"}
 	for i, w := range want {
 		assert.Equal(t, w, State(i).String())
 	}
-	assert.Equal(t, int(numStates), len(want))
+	assert.Equal(t, int(numAllStates), len(want))
 	assert.Equal(t, "State(42)", State(42).String())
 	seen := map[string]bool{}
 	for tr := Trigger(0); tr < numTriggers; tr++ {
@@ -185,10 +228,12 @@ func TestDiagram(t *testing.T) {
 	// not need; check at least that it shows every state and trigger.
 	svg, err := os.ReadFile(filepath.Join("diagrams", "lifecycle.svg"))
 	require.NoError(t, err)
-	for s := State(0); s < numStates; s++ {
-		assert.Contains(t, string(svg), ">"+s.String()+"<", "lifecycle.svg is stale: render it from lifecycle.dot")
+	for s := State(0); s < numAllStates; s++ {
+		assert.True(t, strings.Contains(string(svg), ">"+s.String()+"<"),
+			"lifecycle.svg does not show state %v: render it from lifecycle.dot", s)
 	}
 	for tr := Trigger(0); tr < numTriggers; tr++ {
-		assert.Contains(t, string(svg), ">"+tr.String()+"<", "lifecycle.svg is stale: render it from lifecycle.dot")
+		assert.True(t, strings.Contains(string(svg), ">"+tr.String()+"<"),
+			"lifecycle.svg does not show trigger %v: render it from lifecycle.dot", tr)
 	}
 }

@@ -117,3 +117,17 @@ func processAlive(pid int) bool {
 	err := syscall.Kill(pid, 0)
 	return err == nil || errors.Is(err, syscall.EPERM)
 }
+
+// processFile is a process file this process holds.
+type processFile struct{ path string }
+
+// acquireProcessFile takes the process file at path.
+func acquireProcessFile(path string) (*processFile, error) {
+	if err := writeProcessFile(path); err != nil {
+		return nil, err
+	}
+	return &processFile{path: path}, nil
+}
+
+// release removes the file if it still holds this process's id.
+func (f *processFile) release() error { return removeProcessFile(f.path) }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"runtime/pprof"
 	"sync/atomic"
 	"time"
@@ -22,12 +21,16 @@ type ProcessFunc func(ctx context.Context) error
 type Process struct {
 	// Name is used in events, errors, logs and pprof labels.
 	Name string
-	// Run does the process's work. Its context is cancelled when the App
-	// stops, with a cause (see context.Cause) that says why; Run should then
-	// return as soon as possible. Returning nil ends the process quietly and
-	// the App keeps running; returning an error, or panicking, stops the App
-	// and the error is returned by Shutdown. An error wrapping
-	// context.Canceled after the App began stopping is not a failure.
+	// Run does the process's work, on a goroutine of its own. Its context is
+	// cancelled when the App stops, with a cause (see context.Cause) that
+	// says why; Run should then return as soon as possible. Returning nil
+	// ends the process quietly and the App keeps running; returning an
+	// error, panicking or calling runtime.Goexit stops the App, and
+	// Shutdown returns the failure. Returning context.Canceled or the
+	// context's cause once the App stops is not a failure.
+	//
+	// Run may be nil for a process that only needs a synchronous stop: it
+	// gets no goroutine, and its Shutdown func is called when the App stops.
 	Run ProcessFunc
 	// Start, if set, is called during start-up, after the start hooks and
 	// before any process's Run, with the start-up context (bounded by
@@ -42,192 +45,177 @@ type Process struct {
 	Shutdown func(ctx context.Context) error
 }
 
-// The life of one process, as seen by RunningProcesses and by the stop.
+// The life of one process's Run.
 const (
-	procNotStarted int32 = iota
-	procRunning          // started; returned once ended is set
-	procEnding           // returned; its ProcessEnd event is being delivered
-	procEnded            // returned, ProcessEnd delivered
-	procAbandoned        // still running after the shutdown deadline, until ended is set
+	procIdle      int32 = iota // not started
+	procRunning                // Run has been called and has not returned
+	procReturned               // Run returned; its end is being logged and emitted
+	procEnded                  // Run returned and its end was delivered
+	procAbandoned              // still running when the stop gave up on it
 )
 
-// procRun is the App's record of one process, from AddProcess on.
-//
-// It is 64 bytes, a cache line: records sit side by side in a chunk, and
-// the goroutines of neighbouring processes should not share lines more than
-// they must.
-type procRun struct {
-	Process
-	state   atomic.Int32
-	started stamp        // set before the goroutine starts
-	ended   atomic.Int64 // a stamp, set when Run returned
-	err     *error       // the failure, if any; set before ended
+// proc is the run's record of one process.
+type proc struct {
+	Process // read-only
+	// due is set when the process's Shutdown func must be called in the
+	// stop: its Start succeeded, or the launcher reached it. Owned by the
+	// Launch goroutine until start-up ends, then read-only.
+	due     bool
+	started stamp        // written by the launcher before state becomes procRunning
+	state   atomic.Int32 // a proc* constant
+	ended   atomic.Int64 // a stamp, stored once Run has returned
+	err     error        // the failure, written before ended is stored
 }
 
-// running reports whether p was started and has not returned, or has
-// returned and its ProcessEnd event is still being delivered.
-func (p *procRun) running() bool {
+// running reports whether p's Run has been called and the App has not seen
+// it end: it has not returned, or its ProcessEnd event is being delivered.
+func (p *proc) running() bool {
 	switch p.state.Load() {
-	case procEnding:
+	case procRunning, procReturned:
 		return true
-	case procRunning, procAbandoned:
+	case procAbandoned:
 		return p.ended.Load() == 0
 	}
 	return false
 }
 
-// journal returns the process's journal entry.
-func (p *procRun) journal(a *App) JournalEntry {
+func (p *proc) journal(j *journal) JournalEntry {
 	ended := stamp(p.ended.Load())
 	var err error
-	if ended != 0 && p.err != nil {
-		err = *p.err
+	if ended != 0 {
+		err = p.err
 	}
-	return a.entry(p.Name, p.started, ended, err)
+	return j.entry(p.Name, p.started, ended, err)
 }
 
-// startProcesses starts every process under the App's errgroup. It stops
-// early if the App began stopping meanwhile. It runs on the Launch
-// goroutine, in state HookStart.
-//
-// Every goroutine runs the same func, made by runNext, which takes the
-// next process in order: one func value for all the processes rather than
-// a closure for each.
-func (a *App) startProcesses() {
-	run := a.runNext()
-	var now stamp
-	for i, p := range a.procs.all {
-		if State(a.state.Load()) != StateHookStart {
-			return
+// runningProcesses returns the names of the processes running, in order.
+func (r *run) runningProcesses() []string {
+	if r == nil {
+		return nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var names []string
+	for i := range r.procs {
+		if p := &r.procs[i]; p.running() {
+			names = append(names, p.Name)
 		}
-		if i%startStampEvery == 0 {
-			now = a.now()
+	}
+	return names
+}
+
+// startProcesses starts every process under the run's errgroup, in order,
+// unless a stop is requested meanwhile. It runs on the Launch goroutine.
+func (r *run) startProcesses() error {
+	for i := range r.procs {
+		p := &r.procs[i]
+		if r.stopRequested() {
+			return nil
 		}
-		p.started = now
+		p.due = true
+		if p.Run == nil {
+			continue // a process with only a Shutdown func
+		}
+		p.started = r.journal.now()
 		p.state.Store(procRunning)
-		if l := a.logger(); l != nil {
-			l.Info("lu: process started", "process", p.Name)
+		r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
+		if err := r.emit(r.procCtx, ProcessStart, p.Name); err != nil {
+			p.state.Store(procIdle)
+			return err
 		}
-		a.emit(a.procCtx, ProcessStart, p.Name)
-		a.eg.Go(run)
-	}
-}
-
-// startStampEvery is how often startProcesses reads the clock: a start
-// time may be early by the time it takes to start that many processes, a
-// few microseconds, and starting thousands does not wait for thousands of
-// clock readings.
-const startStampEvery = 32
-
-// endStamp is the time at which a process returned. While the processes
-// are being stopped, when thousands may return at once, it is the stop's
-// clock, which stopProcesses advances every stopClockTick; otherwise the
-// clock itself.
-func (a *App) endStamp() stamp {
-	if s := a.stopClock.Load(); s != 0 {
-		return stamp(s)
-	}
-	return a.now()
-}
-
-// runNext returns the func that runs, on the goroutine started for it, the
-// next process not yet taken. Its stack is kept shallow and its frame small
-// (the rare work is in other funcs): when thousands of processes wake up at
-// once to return, every frame between a process's Run and the goroutine's
-// end is memory that is no longer in any cache. It is a closure rather than
-// a method value, whose wrapper would be one more frame.
-func (a *App) runNext() func() error {
-	return func() (err error) {
-		p := a.procs.at(int(a.taken.Add(1) - 1))
-		ctx := a.procCtx
-		if p.Name != "" {
-			ctx = labelGoroutine(ctx, p.Name)
-		}
-		defer func() {
-			if v := recover(); v != nil {
-				err = &PanicError{Where: "process " + quoteList([]string{p.Name}), Value: v, Stack: debug.Stack()}
-			}
-			a.endProcess(ctx, p, err)
-			err = nil // failures stop the App through a.processFailed, not the errgroup
-		}()
-		return p.Run(ctx)
-	}
-}
-
-// labelGoroutine labels the goroutine with the process's name for pprof.
-func labelGoroutine(ctx context.Context, name string) context.Context {
-	ctx = pprof.WithLabels(ctx, pprof.Labels("lu_process", name))
-	pprof.SetGoroutineLabels(ctx)
-	return ctx
-}
-
-// endProcess records that p's Run returned err (a *PanicError if it
-// panicked) and stops the App if that is a failure.
-func (a *App) endProcess(ctx context.Context, p *procRun, err error) {
-	if err != nil {
-		err = a.processError(p, err)
-	}
-	ended := a.endStamp()
-	events := a.onEvent != nil
-	// With events, p is running until its ProcessEnd event has been
-	// delivered, unless the stop gave up on it; without, one store ends it.
-	ending := events && p.state.CompareAndSwap(procRunning, procEnding)
-	p.ended.Store(int64(ended))
-	if l := a.logger(); l != nil {
-		logProcessEnd(l, p, ended, err)
-	}
-	if events {
-		if ending {
-			a.waitStarted() // ProcessEnd never precedes AppRunning
-			a.emit(ctx, ProcessEnd, p.Name)
-		}
-		p.state.Store(procEnded)
-	}
-	if err != nil {
-		// A failure takes effect once Launch has finished: Launch itself
-		// succeeds, and the App then stops.
-		a.waitStarted()
-		a.processFailed(err)
-	}
-}
-
-// processError returns nil if err only says that the process was stopped
-// as asked, or else the failure, wrapped and recorded.
-func (a *App) processError(p *procRun, err error) error {
-	if a.procCtx.Err() != nil {
-		if errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(a.procCtx)) {
-			return nil // stopped, as asked
-		}
-	}
-	if _, panicked := err.(*PanicError); !panicked {
-		err = fmt.Errorf("lu: process %q: %w", p.Name, err)
-	}
-	a.mu.Lock()
-	a.procErrs = append(a.procErrs, err)
-	a.mu.Unlock()
-	p.err = &err
-	return err
-}
-
-func logProcessEnd(l *slog.Logger, p *procRun, ended stamp, err error) {
-	if err != nil {
-		l.Error("lu: process failed", "process", p.Name, "duration", time.Duration(ended-p.started), "error", err)
-	} else {
-		l.Info("lu: process ended", "process", p.Name, "duration", time.Duration(ended-p.started))
-	}
-}
-
-// callShutdown runs p.Shutdown, turning a panic into a *PanicError.
-func callShutdown(ctx context.Context, p *procRun) (err error) {
-	defer func() {
-		if v := recover(); v != nil {
-			err = &PanicError{Where: "Shutdown of process " + quoteList([]string{p.Name}), Value: v, Stack: debug.Stack()}
-		}
-	}()
-	if err := p.Shutdown(ctx); err != nil {
-		return fmt.Errorf("lu: Shutdown of process %q: %w", p.Name, err)
+		r.live.Add(1)
+		r.eg.Go(func() error { return r.runProcess(p) })
 	}
 	return nil
+}
+
+// runProcess is the body of a process's goroutine: it calls Run, then
+// reports how the process ended. Failures reach the App through
+// endProcess, never through the errgroup.
+func (r *run) runProcess(p *proc) error {
+	ctx := r.procCtx
+	if p.Name != "" {
+		ctx = pprof.WithLabels(ctx, pprof.Labels("lu_process", p.Name))
+		pprof.SetGoroutineLabels(ctx)
+	}
+	var err error
+	returned := false
+	defer func() {
+		if !returned {
+			v := recover()
+			if v == nil {
+				v = ErrGoexit
+			}
+			err = newPanicError(fmt.Sprintf("process %q", p.Name), v)
+		}
+		r.endProcess(ctx, p, err)
+	}()
+	err = p.Run(ctx)
+	returned = true
+	return nil
+}
+
+// endProcess records that p's Run returned err, delivers its end and, if
+// it failed, stops the App. A process the stop has given up on reports
+// nothing more: the App may have terminated.
+func (r *run) endProcess(ctx context.Context, p *proc, err error) {
+	if !p.state.CompareAndSwap(procRunning, procReturned) {
+		p.ended.Store(int64(r.journal.now()))
+		return
+	}
+	p.err = r.processFailure(p, err)
+	p.ended.Store(int64(r.journal.now()))
+	// What follows calls the user's callbacks, which may call
+	// runtime.Goexit: the bookkeeping is deferred so that it happens anyway.
+	defer r.processEnded(p)
+	if p.err != nil {
+		r.log(slog.LevelError, "lu: process failed", "process", p.Name, "duration", r.processDuration(p), "error", p.err)
+	} else {
+		r.log(slog.LevelInfo, "lu: process ended", "process", p.Name, "duration", r.processDuration(p))
+	}
+	if r.cfg.onEvent != nil {
+		<-r.startEnded // ProcessEnd never precedes AppRunning
+		if err := r.emit(ctx, ProcessEnd, p.Name); err != nil {
+			r.failCallback(err)
+		}
+	}
+}
+
+// processEnded finishes a process's end: it stops the App if the process
+// failed, and lets the stop stop waiting for it.
+func (r *run) processEnded(p *proc) {
+	p.state.Store(procEnded)
+	if p.err != nil {
+		<-r.startEnded // a failure takes effect once Launch has finished
+		r.requestStop(TriggerProcessFailed, stopRequest{cause: p.err})
+	}
+	r.release()
+}
+
+func (r *run) processDuration(p *proc) time.Duration {
+	return time.Duration(stamp(p.ended.Load()) - p.started)
+}
+
+// processFailure returns nil if err only says that the process was stopped
+// as asked, or else the failure, naming the process.
+func (r *run) processFailure(p *proc, err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, panicked := err.(*PanicError); panicked {
+		return err
+	}
+	if r.procCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(r.procCtx))) {
+		return nil // stopped, as asked
+	}
+	return fmt.Errorf("lu: process %q: %w", p.Name, err)
+}
+
+// release gives up one unit of r.live; the last one closes allEnded.
+func (r *run) release() {
+	if r.live.Add(-1) == 0 {
+		close(r.allEnded)
+	}
 }
 
 // Processable is a func that [WrapProcessFunc] can turn into a ProcessFunc.

@@ -11,17 +11,18 @@ type State int32
 const (
 	// StateIdle is the zero value: the App has not been launched.
 	StateIdle State = iota
-	// StateStartup is entered by [App.Launch]: defaults are applied and the
-	// process file, if any, is written.
+	// StateStartup is entered by [App.Launch]: the process file, if any, is
+	// taken.
 	StateStartup
-	// StateHookStart runs the start hooks, then starts every Process.
+	// StateHookStart runs the start hooks, then the processes' Start funcs,
+	// then starts every process.
 	StateHookStart
-	// StateRunning is the steady state: every Process has been started.
+	// StateRunning is the steady state: every process has been started.
 	StateRunning
-	// StateDraining is the lame-duck pause after a stop was requested:
-	// readiness reports not-ready, everything keeps running, and after
-	// [App.DrainDelay] the processes are stopped. With no DrainDelay the App
-	// passes straight through it.
+	// StateDraining is the lame-duck pause after a stop was requested in
+	// state Running: readiness reports not-ready, everything keeps running,
+	// and after [App.DrainDelay] the processes are stopped. With no
+	// DrainDelay the App passes straight through it.
 	StateDraining
 	// StateTerminating stops the processes: their Shutdown funcs run, then
 	// their context is cancelled and they are awaited.
@@ -35,7 +36,21 @@ const (
 	numStates = iota
 )
 
-var stateNames = [...]string{
+// The superstates group states that answer some triggers alike. An App is
+// never in a superstate itself, always in one of its substates.
+const (
+	// stateStarting holds Startup and HookStart: a stop requested there
+	// interrupts the start-up.
+	stateStarting State = numStates + iota
+	// stateStopping holds every state from Draining on: the App has begun to
+	// stop, and a further stop request changes nothing. Entering it closes
+	// the channel returned by WaitForShutdown.
+	stateStopping
+
+	numAllStates = numStates + iota
+)
+
+var stateNames = [numAllStates]string{
 	StateIdle:        "Idle",
 	StateStartup:     "Startup",
 	StateHookStart:   "HookStart",
@@ -44,19 +59,24 @@ var stateNames = [...]string{
 	StateTerminating: "Terminating",
 	StateHookStop:    "HookStop",
 	StateTerminated:  "Terminated",
+	stateStarting:    "Starting",
+	stateStopping:    "Stopping",
 }
 
 // String returns the state's name, such as "Running".
 func (s State) String() string {
-	if s >= 0 && int(s) < len(stateNames) {
+	if s >= 0 && s < numAllStates {
 		return stateNames[s]
 	}
 	return "State(" + strconv.Itoa(int(s)) + ")"
 }
 
+// stopping reports whether the App has begun to stop in state s.
+func (s State) stopping() bool { return s >= StateDraining && s <= StateTerminated }
+
 // Trigger names a stimulus that moves the lifecycle from one state to
-// another. Launch and Shutdown come from the user's calls; the others are
-// fired by the App itself as its work completes or fails.
+// another. Launch, Shutdown and Stop come from the user's calls; the others
+// are fired by the App itself as its work completes or fails.
 type Trigger int
 
 // The triggers of the lifecycle.
@@ -65,17 +85,20 @@ const (
 	TriggerLaunch Trigger = iota
 	// TriggerShutdown is [App.Shutdown].
 	TriggerShutdown
+	// TriggerStop is [App.Stop], and a failure of the App's own callbacks
+	// after start-up (an OnEvent callback that panicked).
+	TriggerStop
 	// TriggerRunHooks begins running the start hooks.
 	TriggerRunHooks
 	// TriggerStarted reports that every start hook succeeded and every
 	// process has been started.
 	TriggerStarted
-	// TriggerStartFailed reports that start-up failed: a start hook returned
-	// an error or panicked, the start-up deadline passed, the Launch context
-	// was already done, or the process file could not be written.
+	// TriggerStartFailed reports that start-up failed: the process file was
+	// refused, a start hook or a process's Start func failed, panicked or
+	// ran out of time, or an OnEvent callback panicked during start-up.
 	TriggerStartFailed
-	// TriggerProcessFailed reports that a process returned an error or
-	// panicked.
+	// TriggerProcessFailed reports that a process returned an error,
+	// panicked or called runtime.Goexit.
 	TriggerProcessFailed
 	// TriggerContextDone reports that the context given to Launch is done.
 	TriggerContextDone
@@ -94,6 +117,7 @@ const (
 var triggerNames = [...]string{
 	TriggerLaunch:           "Launch",
 	TriggerShutdown:         "Shutdown",
+	TriggerStop:             "Stop",
 	TriggerRunHooks:         "RunHooks",
 	TriggerStarted:          "Started",
 	TriggerStartFailed:      "StartFailed",

@@ -10,48 +10,77 @@ type Transition struct {
 }
 
 // transitions is the lifecycle. The state machine is built from this table
-// and from nothing else: a (state, trigger) pair that is not listed here is
-// refused with an error wrapping [ErrIllegalTransition].
+// and the one below, and from nothing else: a (state, trigger) pair that
+// they do not answer is refused with an error wrapping
+// [ErrIllegalTransition]. A row from a superstate answers for each of its
+// substates.
 var transitions = [...]Transition{
 	{StateIdle, TriggerLaunch, StateStartup},
-
 	{StateStartup, TriggerRunHooks, StateHookStart},
-	{StateStartup, TriggerStartFailed, StateTerminating},
-	{StateStartup, TriggerShutdown, StateTerminating},
-
 	{StateHookStart, TriggerStarted, StateRunning},
-	{StateHookStart, TriggerStartFailed, StateTerminating},
-	{StateHookStart, TriggerShutdown, StateTerminating},
-	{StateHookStart, TriggerProcessFailed, StateTerminating},
+
+	// A failed or interrupted start-up stops at once: there is nothing to drain.
+	{stateStarting, TriggerStartFailed, StateTerminating},
+	{stateStarting, TriggerShutdown, StateTerminating},
+	{stateStarting, TriggerStop, StateTerminating},
+	{stateStarting, TriggerContextDone, StateTerminating},
 
 	{StateRunning, TriggerShutdown, StateDraining},
-	{StateRunning, TriggerProcessFailed, StateDraining},
+	{StateRunning, TriggerStop, StateDraining},
 	{StateRunning, TriggerContextDone, StateDraining},
+	{StateRunning, TriggerProcessFailed, StateDraining},
 
 	{StateDraining, TriggerDrained, StateTerminating},
-	{StateDraining, TriggerShutdown, StateDraining},
-	{StateDraining, TriggerProcessFailed, StateDraining},
-	{StateDraining, TriggerContextDone, StateDraining},
-
 	{StateTerminating, TriggerProcessesStopped, StateHookStop},
-	{StateTerminating, TriggerShutdown, StateTerminating},
-	{StateTerminating, TriggerProcessFailed, StateTerminating},
-	{StateTerminating, TriggerContextDone, StateTerminating},
-
 	{StateHookStop, TriggerHooksStopped, StateTerminated},
-	{StateHookStop, TriggerShutdown, StateHookStop},
-	{StateHookStop, TriggerProcessFailed, StateHookStop},
-	{StateHookStop, TriggerContextDone, StateHookStop},
 
-	{StateTerminated, TriggerShutdown, StateTerminated},
-	{StateTerminated, TriggerProcessFailed, StateTerminated},
-	{StateTerminated, TriggerContextDone, StateTerminated},
+	// Once stopping, the stop under way answers every further request, and
+	// the start-up's own steps, raced by the stop, are dropped.
+	{stateStopping, TriggerShutdown, stateStopping},
+	{stateStopping, TriggerStop, stateStopping},
+	{stateStopping, TriggerContextDone, stateStopping},
+	{stateStopping, TriggerProcessFailed, stateStopping},
+	{stateStopping, TriggerRunHooks, stateStopping},
+	{stateStopping, TriggerStarted, stateStopping},
+	{stateStopping, TriggerStartFailed, stateStopping},
 }
 
-// Transitions returns the lifecycle table, one row per edge, in lifecycle
-// order. The slice is a copy.
+// superstates lists, for each state in a superstate, its superstate.
+var superstates = [...]struct{ Sub, Super State }{
+	{StateStartup, stateStarting},
+	{StateHookStart, stateStarting},
+	{StateDraining, stateStopping},
+	{StateTerminating, stateStopping},
+	{StateHookStop, stateStopping},
+	{StateTerminated, stateStopping},
+}
+
+// superstateOf returns s's superstate, or -1.
+func superstateOf(s State) State {
+	for _, ss := range superstates {
+		if ss.Sub == s {
+			return ss.Super
+		}
+	}
+	return -1
+}
+
+// Transitions returns the lifecycle, one row per edge from a state an App
+// can be in (the rows that the table gives a superstate are repeated for
+// each of its substates), in lifecycle order. The slice is a copy.
 func Transitions() []Transition {
-	t := make([]Transition, len(transitions))
-	copy(t, transitions[:])
-	return t
+	var rows []Transition
+	for s := range State(numStates) {
+		for _, t := range transitions {
+			switch {
+			case t.From == s:
+				rows = append(rows, t)
+			case t.From == superstateOf(s) && t.From == t.To:
+				rows = append(rows, Transition{s, t.On, s})
+			case t.From == superstateOf(s):
+				rows = append(rows, Transition{s, t.On, t.To})
+			}
+		}
+	}
+	return rows
 }

@@ -1,0 +1,49 @@
+package lu
+
+import (
+	"context"
+	"fmt"
+	"runtime/pprof"
+)
+
+// call is one call of a user's func on a goroutine of its own, so that the
+// App can stop waiting for it, and so that a panic or a runtime.Goexit in
+// it ends only that goroutine.
+type call struct {
+	where string // names the func in errors, such as `stop hook "db"`
+	label string // the pprof label key, set to name if name is not empty
+	name  string
+	f     func(context.Context) error
+}
+
+// outcome is how the call numbered i ended.
+type outcome struct {
+	i   int
+	err error
+}
+
+// run calls c.f and sends how it ended to done, which must have room for
+// it: f's error wrapped with where, or a *PanicError for a panic or a
+// runtime.Goexit.
+func (c call) run(ctx context.Context, i int, done chan<- outcome) {
+	if c.name != "" {
+		ctx = pprof.WithLabels(ctx, pprof.Labels(c.label, c.name))
+		pprof.SetGoroutineLabels(ctx)
+	}
+	var err error
+	returned := false
+	defer func() {
+		if !returned {
+			v := recover()
+			if v == nil {
+				v = ErrGoexit
+			}
+			err = newPanicError(c.where, v)
+		}
+		done <- outcome{i, err}
+	}()
+	if err = c.f(ctx); err != nil {
+		err = fmt.Errorf("lu: %s: %w", c.where, err)
+	}
+	returned = true
+}

@@ -1,0 +1,344 @@
+package lu
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+var (
+	errShutdownCalled = fmt.Errorf("lu: Shutdown called: %w", context.Canceled)
+	errStopCalled     = fmt.Errorf("lu: Stop called: %w", context.Canceled)
+)
+
+// Shutdown stops the App and returns once it has terminated:
+//  1. every process's Shutdown func is called, all at once;
+//  2. the processes' context is cancelled and the processes are awaited;
+//  3. the stop hooks run in order, each even if an earlier one failed;
+//  4. the process file is released, and AppTerminated is emitted.
+//
+// ShutdownTimeout bounds the whole, from the moment the stop begins (after
+// DrainDelay, and not counting the AppTerminating callback): the processes
+// get half of it when there are stop hooks, so that a process that will
+// not stop cannot starve them, and each stop hook gets its share of what is
+// left (or its own WithHookTimeout), so that a stuck hook cannot starve the
+// next. What is still running when its time is up is abandoned and named
+// in a *[TimeoutError] (wrapping context.DeadlineExceeded);
+// RunningProcesses lists abandoned processes.
+//
+// Shutdown returns every error, joined: from Shutdown funcs, processes (the
+// one that made the App stop included), stop hooks and callbacks, the cause
+// given to Stop, and a deadline of Launch's context. It may be called from
+// many goroutines at once and again later: the App stops once and every
+// call returns the same result. Called during start-up, it makes Launch
+// fail and returns the clean-up's result. Called before Launch, it returns
+// an error wrapping [ErrIllegalTransition].
+//
+// Shutdown waits for the App's hooks, processes and callbacks, so calling
+// it from one of them waits for itself until the deadline: call [App.Stop]
+// there instead.
+func (a *App) Shutdown() error {
+	r := a.launched()
+	if r == nil {
+		return lifecycle.Fire(TriggerShutdown) // refused: the App is Idle
+	}
+	if err := r.requestStop(TriggerShutdown, stopRequest{cause: errShutdownCalled}); err != nil {
+		return err
+	}
+	<-r.done
+	return r.result
+}
+
+// Stop asks the App to stop and returns at once; [App.Shutdown] or
+// WaitForShutdown tell when it has. It may be called from anywhere, a
+// process, a hook or an OnEvent callback included, any number of times:
+// only the first request counts. A nil cause is a clean stop (Shutdown
+// returns nil, Run exits 0); a non-nil cause becomes the cause of the
+// processes' context and is returned by Shutdown (errors.Is finds it), so
+// Run exits 1 unless OnShutdownErr clears it. Stop during start-up makes
+// Launch fail; before Launch, and after the App began to stop, it does
+// nothing.
+func (a *App) Stop(cause error) {
+	r := a.launched()
+	if r == nil {
+		return
+	}
+	req := stopRequest{cause: errStopCalled}
+	if cause != nil {
+		req = stopRequest{cause: cause, report: true}
+	}
+	_ = r.requestStop(TriggerStop, req) // refused only before Launch
+}
+
+// requestStop fires t, one of the triggers that begin the stop, with req.
+// The one request that moves the App into the Stopping superstate owns the
+// stop and hands it to a goroutine of its own: whoever asked, a process
+// that cannot wait for itself included, returns at once.
+func (r *run) requestStop(t Trigger, req stopRequest) error {
+	r.mu.Lock()
+	from, to, err := r.fireLocked(t, req)
+	r.mu.Unlock()
+	if !from.stopping() && to.stopping() {
+		go r.stop()
+	}
+	return err
+}
+
+// stopIsFailure reports whether the stop began with a failure rather
+// than as asked (by Shutdown, Stop(nil) or a cancelled Launch context).
+func (r *run) stopIsFailure() bool {
+	switch r.stopTrigger {
+	case TriggerProcessFailed, TriggerStartFailed:
+		return true
+	case TriggerStop:
+		return r.stopReq.cause != errStopCalled
+	}
+	return r.stopReq.report
+}
+
+// stopProgress is the stop goroutine's own. A callback that calls
+// runtime.Goexit ends that goroutine; another one takes over and, from
+// these fields and the machine's state, carries on without repeating or
+// skipping a step.
+type stopProgress struct {
+	finished        bool      // done is closed
+	drainEnd        time.Time // when the drain ends
+	sentTerminating bool      // AppTerminating was emitted
+	began           time.Time // when the shutdown clock started
+	procsStopped    bool      // the processes were stopped
+	stopHooks       []hookRecord
+	hooksTaken      bool
+	sentTerminated  bool // AppTerminated was emitted
+	errs            []error
+}
+
+// stop runs the stop: states Draining, Terminating and HookStop, and ends
+// Terminated. Its goroutine is started by the request that began the stop;
+// each state's step fires the trigger that leads to the next.
+func (r *run) stop() {
+	defer r.carryOn()
+	<-r.startEnded
+	if r.unwatch != nil {
+		r.unwatch()
+	}
+	for !r.st.finished {
+		switch r.State() {
+		case StateDraining:
+			r.drain()
+		case StateTerminating:
+			r.terminate()
+		case StateHookStop:
+			r.stopHooks()
+		case StateTerminated:
+			r.finish()
+		}
+	}
+}
+
+// carryOn starts another stop goroutine if a callback ended this one with
+// runtime.Goexit before the stop finished.
+func (r *run) carryOn() {
+	if !r.st.finished {
+		go r.stop()
+	}
+}
+
+// drain is state Draining: the lame-duck pause.
+func (r *run) drain() {
+	r.deliver()
+	if r.st.drainEnd.IsZero() {
+		r.st.drainEnd = time.Now().Add(r.cfg.drainDelay)
+	}
+	if d := time.Until(r.st.drainEnd); d > 0 {
+		t := time.NewTimer(d)
+		<-t.C
+	}
+	r.fire(TriggerDrained)
+}
+
+// terminate is state Terminating: AppTerminating, then the processes are
+// stopped.
+func (r *run) terminate() {
+	r.deliver()
+	if !r.st.sentTerminating {
+		r.st.sentTerminating = true
+		if err := r.emit(r.procCtx, AppTerminating, ""); err != nil {
+			r.st.errs = append(r.st.errs, err)
+		}
+	}
+	if r.st.began.IsZero() {
+		// The clock starts once the AppTerminating callback returned, less
+		// the time since a stop that interrupted the start-up was asked for.
+		r.st.began = time.Now()
+		if r.stopFrom < StateRunning {
+			r.st.began = r.stopAt
+		}
+	}
+	if !r.st.procsStopped {
+		r.st.procsStopped = true
+		r.st.errs = append(r.st.errs, r.stopProcesses(r.st.began.Add(r.workShare()))...)
+	}
+	r.fire(TriggerProcessesStopped)
+}
+
+// workShare is how long the processes, and a start-up interrupted by the
+// stop, may take to stop: ShutdownTimeout, or half of it if stop hooks
+// will run after them.
+func (r *run) workShare() time.Duration {
+	if r.app.stopHookCount() > 0 {
+		return r.cfg.shutdownTimeout / 2
+	}
+	return r.cfg.shutdownTimeout
+}
+
+// stopHooks is state HookStop: the stop hooks that may run, run.
+func (r *run) stopHooks() {
+	r.deliver()
+	if !r.st.hooksTaken {
+		r.st.hooksTaken = true
+		recs := r.eligibleStopHooks(r.app.takeHooks(true))
+		r.mu.Lock()
+		r.journal.stop = recs
+		r.mu.Unlock()
+		r.st.stopHooks = recs
+	}
+	r.runStopHooks(context.WithoutCancel(r.launchCtx), r.st.stopHooks, r.st.began.Add(r.cfg.shutdownTimeout))
+	r.fire(TriggerHooksStopped)
+}
+
+// eligibleStopHooks returns records for the stop hooks that may run: after
+// a start-up that failed before the start hooks began, none; and a pair's
+// stop half only if its start half succeeded.
+func (r *run) eligibleStopHooks(hooks []*hook) []hookRecord {
+	if !r.hooksBegan {
+		return nil
+	}
+	ok := map[*hook]bool{}
+	for i := range r.journal.start {
+		rec := &r.journal.start[i]
+		if rec.h.paired() && rec.called && rec.err == nil {
+			ok[rec.h] = true
+		}
+	}
+	var recs []hookRecord
+	for _, h := range hooks {
+		if !h.paired() || ok[h] {
+			recs = append(recs, hookRecord{h: h})
+		}
+	}
+	return recs
+}
+
+// finish is state Terminated: the result is gathered, the process file
+// released, AppTerminated emitted, and done closed.
+func (r *run) finish() {
+	r.deliver()
+	if !r.st.sentTerminated {
+		r.st.sentTerminated = true
+		if r.pidFile != nil {
+			if err := r.pidFile.release(); err != nil {
+				r.st.errs = append(r.st.errs, err)
+			}
+		}
+		if err := r.emit(r.procCtx, AppTerminated, ""); err != nil {
+			r.st.errs = append(r.st.errs, err)
+		}
+	}
+	r.result = r.gatherResult()
+	r.st.finished = true
+	close(r.done)
+}
+
+// gatherResult joins every error of the run that Shutdown returns.
+func (r *run) gatherResult() error {
+	var errs []error
+	if r.stopReq.report {
+		errs = append(errs, r.stopReq.cause)
+	}
+	errs = append(errs, r.lateErrs...)
+	errs = append(errs, r.st.errs...)
+	r.mu.Lock()
+	errs = append(errs, r.callbackErrs...)
+	errs = append(errs, r.bugs...)
+	r.mu.Unlock()
+	if err := r.app.lateErrs(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// stopProcesses is the work of state Terminating: it calls the Shutdown
+// funcs that are due, cancels the processes' context and waits for the
+// processes, until deadline. What it gave up on is named in a
+// *TimeoutError; abandoned processes report nothing more.
+func (r *run) stopProcesses(deadline time.Time) []error {
+	began := time.Now()
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	stuck := make([]bool, len(r.procs))
+	errs, expired := r.callShutdownFuncs(deadline, timer.C, stuck)
+	r.cancelProcs(r.stopReq.cause)
+	r.release() // the stop's own unit: live now counts only processes
+	if !expired {
+		select {
+		case <-r.allEnded:
+		case <-timer.C:
+		}
+	}
+	var names []string
+	for i := range r.procs {
+		p := &r.procs[i]
+		if p.state.CompareAndSwap(procRunning, procAbandoned) {
+			stuck[i] = true
+			r.release()
+		}
+		if stuck[i] {
+			names = append(names, p.Name)
+		}
+	}
+	<-r.allEnded // the processes that returned have been reported
+	if names == nil {
+		_ = r.eg.Wait() // every goroutine is returning: join them
+	}
+	for i := range r.procs {
+		if p := &r.procs[i]; p.state.Load() == procEnded && p.err != nil {
+			errs = append(errs, p.err)
+		}
+	}
+	if names != nil {
+		errs = append(errs, &TimeoutError{State: StateTerminating, Processes: names, Running: time.Since(began)})
+	}
+	return errs
+}
+
+// callShutdownFuncs calls every Shutdown func that is due, all at once, and
+// waits for them until expire fires. It marks those that did not return in
+// stuck and reports whether the deadline passed.
+func (r *run) callShutdownFuncs(deadline time.Time, expire <-chan time.Time, stuck []bool) ([]error, bool) {
+	ctx, cancel := context.WithDeadline(r.procCtx, deadline)
+	defer cancel()
+	results := make(chan outcome, len(r.procs)) // sized to its senders
+	n := 0
+	for i := range r.procs {
+		if p := &r.procs[i]; p.due && p.Shutdown != nil {
+			stuck[i] = true
+			n++
+			go call{where: fmt.Sprintf("Shutdown of process %q", p.Name), label: "lu_process", name: p.Name,
+				f: p.Shutdown}.run(ctx, i, results)
+		}
+	}
+	var errs []error
+	for ; n > 0; n-- {
+		select {
+		case o := <-results:
+			stuck[o.i] = false
+			if o.err != nil {
+				errs = append(errs, o.err)
+			}
+		case <-expire:
+			return errs, true
+		}
+	}
+	return errs, false
+}
