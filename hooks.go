@@ -86,9 +86,9 @@ func WithHookPriority(p HookPriority) HookOption {
 // starts. Start hooks run one at a time, by priority and then in the order
 // they were registered; the first to fail stops the start-up.
 //
-// A start hook may register stop hooks and processes. Registering a start
-// hook once the start hooks have begun is an error that Shutdown returns;
-// a nil f is an error that Launch returns.
+// A start hook may register stop hooks and processes. A nil f is an error
+// that Launch returns, and so is registering a start hook once the start
+// hooks have begun (Shutdown returns it if the processes had started).
 func (a *App) OnStartUp(f ProcessFunc, opts ...HookOption) {
 	a.addHook("OnStartUp", &hook{start: f}, opts)
 }
@@ -103,7 +103,8 @@ func (a *App) OnStartUp(f ProcessFunc, opts ...HookOption) {
 //
 // Stop hooks may be registered until the stop hooks begin, from a start
 // hook or a process included; registering one later is an error that
-// Shutdown returns, as is a nil f.
+// Shutdown returns. A nil f is an error that Launch returns (or Shutdown,
+// for a registration after start-up).
 func (a *App) OnShutdown(f ProcessFunc, opts ...HookOption) {
 	a.addHook("OnShutdown", &hook{stop: f}, opts)
 }
@@ -127,8 +128,7 @@ type Hook struct {
 // options apply to both halves; a WithHookName option overrides h.Name.
 //
 // A nil Start or Stop is an error that Launch returns. Registration follows
-// the rules of [App.OnStartUp]: once the start hooks have begun, AddHook is
-// an error that Shutdown returns.
+// the rules of [App.OnStartUp].
 func (a *App) AddHook(h Hook, opts ...HookOption) {
 	a.addHook("AddHook", &hook{Name: h.Name, start: h.Start, stop: h.Stop}, opts)
 }

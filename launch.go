@@ -62,6 +62,7 @@ type run struct {
 	lateErrs   []error      // failures of a start-up the stop interrupted
 	pidFile    *processFile // the process file held, if any
 	unwatch    func() bool  // unregisters the Launch context's watch
+	starting   *proc        // the process whose ProcessStart is being emitted
 
 	// Owned by the stop goroutine; see stop.go. result is read by others
 	// once done is closed.
@@ -329,6 +330,9 @@ func (r *run) endStart() {
 	case <-r.startEnded:
 		return
 	default:
+	}
+	if r.starting != nil { // its ProcessStart callback called runtime.Goexit
+		r.starting.state.Store(procIdle)
 	}
 	r.cancelStart(errStartupDone)
 	close(r.startEnded)

@@ -118,11 +118,13 @@ func (r *run) startProcesses() error {
 		}
 		p.started = r.journal.now()
 		p.state.Store(procRunning)
+		r.starting = p // see endStart
 		r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
 		if err := r.emit(r.procCtx, ProcessStart, p.Name); err != nil {
 			p.state.Store(procIdle)
 			return err
 		}
+		r.starting = nil
 		r.live.Add(1)
 		r.eg.Go(func() error { return r.runProcess(p) })
 	}

@@ -148,6 +148,34 @@ func TestRunBinary(t *testing.T) {
 		s.expect("AppTerminated")
 		assert.Equal(t, 1, s.exitCode())
 	})
+	t.Run("SIGQUIT during start-up stops the app and the binary waits for SIGTERM", func(t *testing.T) {
+		s := startService(t, bin, "LU_SLOW_START=1m")
+		s.expect("PreHookStart")
+		s.signal(syscall.SIGQUIT)
+		s.expect("AppTerminated")
+		time.Sleep(200 * time.Millisecond) // can only hide a bug, never fail a correct run
+		require.True(t, s.running(), "the binary must wait for SIGTERM after SIGQUIT")
+		s.signal(syscall.SIGTERM)
+		assert.Equal(t, 0, s.exitCode(), "a stop asked for by a signal is a clean stop")
+		assert.Contains(t, s.stderr.String(), "signal=quit", "Run logs which signal stopped the App")
+	})
+	t.Run("SIGTERM during start-up exits 0 at once", func(t *testing.T) {
+		s := startService(t, bin, "LU_SLOW_START=1m")
+		s.expect("PreHookStart")
+		s.signal(syscall.SIGTERM)
+		assert.Equal(t, 0, s.exitCode())
+	})
+	t.Run("Stop with a cause exits 1", func(t *testing.T) {
+		s := startService(t, bin, "LU_MODE=stop")
+		s.expect("AppTerminated")
+		assert.Equal(t, 1, s.exitCode())
+		assert.Contains(t, s.stderr.String(), "job done badly")
+	})
+	t.Run("Stop without a cause exits 0", func(t *testing.T) {
+		s := startService(t, bin, "LU_MODE=stopclean")
+		s.expect("AppTerminated")
+		assert.Equal(t, 0, s.exitCode())
+	})
 }
 
 func TestAppContextSignals(t *testing.T) {
