@@ -3,7 +3,9 @@ package lu
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,11 +34,17 @@ const (
 	doPassDeadline
 	doStartHookOK
 	doStopHookOK
+	doStop
+	doCallbackPanic
+	doStartHookGoexit
+	doProcessGoexit
+	doStopHookGoexit
 	numStimuli
 )
 
 var stimulusNames = [...]string{"Launch", "Shutdown", "StartHookFail", "StartHookPanic", "ProcessFail",
-	"ProcessPanic", "CancelLaunchContext", "StopHookFail", "PassDeadline", "StartHookOK", "StopHookOK"}
+	"ProcessPanic", "CancelLaunchContext", "StopHookFail", "PassDeadline", "StartHookOK", "StopHookOK",
+	"Stop", "CallbackPanic", "StartHookGoexit", "ProcessGoexit", "StopHookGoexit"}
 
 func (s stimulus) String() string { return stimulusNames[s] }
 
@@ -46,15 +54,20 @@ const (
 	cmdOK command = iota
 	cmdFail
 	cmdPanic
+	cmdGoexit
 )
 
 var (
 	errStartHook = errors.New("start hook failed")
 	errProcess   = errors.New("process failed")
 	errStopHook  = errors.New("stop hook failed")
+	errCallback  = errors.New("callback panicked")
 )
 
 const exploreTimeout = 10 * time.Second
+
+var exploreDepth = flag.Int("explore.depth", 0,
+	"the longest sequence of stimuli TestExploreAllSequences tries (default 6, 5 under -race, 4 with -short)")
 
 // harness is one App under test, with one start hook, one process and one
 // stop hook that each wait for a command.
@@ -84,6 +97,11 @@ type harness struct {
 	shutdowns    int
 	shutdownErrs chan error
 	cancelled    bool
+
+	// panicNext makes the next OnEvent callback panic; panicked counts
+	// the callbacks that did.
+	panicNext atomic.Bool
+	panicked  atomic.Int32
 }
 
 func newHarness() *harness {
@@ -107,6 +125,8 @@ func obey(c command, err error) error {
 		return err
 	case cmdPanic:
 		panic(err)
+	case cmdGoexit:
+		runtime.Goexit()
 	}
 	return nil
 }
@@ -158,6 +178,10 @@ func (h *harness) onEvent(_ context.Context, e Event) {
 		<-h.gate
 		h.gateWaiting.Store(false)
 	}
+	if h.panicNext.CompareAndSwap(true, false) {
+		h.panicked.Add(1)
+		panic(errCallback)
+	}
 	if e.Type == AppTerminated {
 		if n := h.procRunning.Load(); n != 0 {
 			h.violate("AppTerminated while %d process(es) still run", n)
@@ -177,7 +201,8 @@ func (h *harness) eventCount() int {
 // fingerprint captures what a stimulus may change, to tell a no-op.
 func (h *harness) fingerprint() string {
 	return fmt.Sprint(h.a.State(), h.eventCount(), h.startWaiting.Load(), h.procWaiting.Load(),
-		h.stopWaiting.Load(), h.gateWaiting.Load(), h.launched, h.shutdowns, h.cancelled, len(h.launchErr), len(h.shutdownErrs))
+		h.stopWaiting.Load(), h.gateWaiting.Load(), h.launched, h.shutdowns, h.cancelled, len(h.launchErr),
+		len(h.shutdownErrs), h.panicNext.Load(), h.panicked.Load())
 }
 
 // send delivers c to a component if it is waiting for a command.
@@ -211,6 +236,10 @@ func (h *harness) apply(s stimulus) {
 		h.cancelled = true
 	case doPassDeadline:
 		time.Sleep(exploreTimeout + time.Second)
+	case doStop:
+		h.a.Stop(nil)
+	case doCallbackPanic:
+		h.panicNext.Store(true)
 	default:
 		ch, waiting, cmd := h.target(s)
 		send(waiting, ch, cmd)
@@ -235,6 +264,12 @@ func (h *harness) target(s stimulus) (chan command, *atomic.Bool, command) {
 		return h.stopCmd, &h.stopWaiting, cmdFail
 	case doStopHookOK:
 		return h.stopCmd, &h.stopWaiting, cmdOK
+	case doStartHookGoexit:
+		return h.startCmd, &h.startWaiting, cmdGoexit
+	case doProcessGoexit:
+		return h.procCmd, &h.procWaiting, cmdGoexit
+	case doStopHookGoexit:
+		return h.stopCmd, &h.stopWaiting, cmdGoexit
 	}
 	panic("no component for stimulus " + s.String())
 }
@@ -348,7 +383,7 @@ func (h *harness) check() {
 	if s := h.a.State(); s != StateTerminated {
 		h.violate("launched and shut down, but ended in state %v", s)
 	}
-	<-h.launchErr
+	launchErr := <-h.launchErr
 	var first error
 	for i := range h.shutdowns {
 		err := <-h.shutdownErrs
@@ -357,6 +392,9 @@ func (h *harness) check() {
 		} else if err != first {
 			h.violate("Shutdown callers got different results: %v and %v", first, err)
 		}
+	}
+	if h.panicked.Load() > 0 && !errors.Is(launchErr, errCallback) && !errors.Is(first, errCallback) {
+		h.violate("a callback panicked, but neither Launch (%v) nor Shutdown (%v) reported it", launchErr, first)
 	}
 	h.checkEvents()
 }
@@ -437,9 +475,15 @@ func runSequence(t *testing.T, seq []stimulus) (changed bool, states []State, vi
 }
 
 func TestExploreAllSequences(t *testing.T) {
-	depth := 6
-	if testing.Short() {
+	depth := *exploreDepth
+	switch {
+	case depth > 0:
+	case testing.Short():
 		depth = 4
+	case raceEnabled:
+		depth = 5 // the race detector makes each sequence about five times slower
+	default:
+		depth = 6
 	}
 	explored := 0
 	reached := map[State]bool{}

@@ -24,6 +24,10 @@ func FuzzLifecycle(f *testing.F) {
 		byte(doStartHookOK), 1<<4 | byte(doShutdown), 2<<4 | byte(doPassDeadline)})
 	f.Add([]byte{4, byte(doLaunch), 1<<4 | byte(doStartHookPanic), 2<<4 | byte(doShutdown),
 		3<<4 | byte(doLaunch), byte(doStopHookFail), 1<<4 | byte(doPassDeadline)})
+	f.Add([]byte{2, byte(doCallbackPanic), byte(doLaunch), 1<<4 | byte(doStop), byte(doStartHookGoexit),
+		1<<4 | byte(doProcessGoexit), byte(doStopHookGoexit)})
+	f.Add([]byte{3, byte(doLaunch), 1<<4 | byte(doCallbackPanic), 2<<4 | byte(doStop), byte(doStartHookOK),
+		1<<4 | byte(doProcessGoexit), 2<<4 | byte(doCallbackPanic), byte(doShutdown)})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 || len(data) > 64 {
 			return
@@ -104,6 +108,10 @@ func (c *concurrent) apply(s stimulus) {
 		h.cancel()
 	case doPassDeadline:
 		time.Sleep(exploreTimeout + time.Second)
+	case doStop:
+		h.a.Stop(nil)
+	case doCallbackPanic:
+		h.panicNext.Store(true)
 	default:
 		// A command only reaches a component that waits for one; the
 		// others are dropped, as if the event never happened.
