@@ -4,16 +4,27 @@ import (
 	"context"
 	"fmt"
 	"runtime/pprof"
+	"strconv"
 )
 
 // call is one call of a user's func on a goroutine of its own, so that the
 // App can stop waiting for it, and so that a panic or a runtime.Goexit in
 // it ends only that goroutine.
 type call struct {
-	where string // names the func in errors, such as `stop hook "db"`
+	kind  string // what the func is, such as "stop hook"
+	name  string // whose it is
+	seq   int    // for a hook without a name, its registration number
 	label string // the pprof label key, set to name if name is not empty
-	name  string
 	f     func(context.Context) error
+}
+
+// where names the func in errors, such as `stop hook "db"` or `stop hook
+// #3`. It is built only when there is an error to report.
+func (c call) where() string {
+	if c.name == "" && c.seq > 0 {
+		return c.kind + " #" + strconv.Itoa(c.seq)
+	}
+	return c.kind + " " + strconv.Quote(c.name)
 }
 
 // outcome is how the call numbered i ended.
@@ -38,12 +49,12 @@ func (c call) run(ctx context.Context, i int, done chan<- outcome) {
 			if v == nil {
 				v = ErrGoexit
 			}
-			err = newPanicError(c.where, v)
+			err = newPanicError(c.where(), v)
 		}
 		done <- outcome{i, err}
 	}()
 	if err = c.f(ctx); err != nil {
-		err = fmt.Errorf("lu: %s: %w", c.where, err)
+		err = fmt.Errorf("lu: %s: %w", c.where(), err)
 	}
 	returned = true
 }

@@ -53,6 +53,11 @@ func (ph hookPhase) state() State {
 // until one fails or a stop is requested; deadline bounds them all. It
 // returns the first failure.
 func (r *run) runStarts(ctx context.Context, ph hookPhase, recs []hookRecord, deadline time.Time) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
 	for i := range recs {
 		if r.stopRequested() {
 			return nil
@@ -109,7 +114,9 @@ func (r *run) runHook(ctx context.Context, ph hookPhase, rec *hookRecord, deadli
 	pre, post := ph.events()
 	if !rec.preSent {
 		rec.preSent = true
-		r.log(slog.LevelInfo, "lu: "+ph.kind()+" started", "hook", h.name(), "priority", int(h.prio))
+		if r.cfg.log != nil {
+			r.log(slog.LevelInfo, "lu: "+ph.kind()+" started", "hook", h.name(), "priority", int(h.prio))
+		}
 		if err := r.emitHook(ctx, ph, pre, h); err != nil {
 			return err
 		}
@@ -157,62 +164,79 @@ func (r *run) logHookEnd(ph hookPhase, rec *hookRecord) {
 }
 
 // callHook calls the hook's func on a goroutine of its own and waits for
-// it until deadline or its own timeout, whichever comes first. During
-// start-up, a stop request cuts the wait short: the hook's context is
-// cancelled, and it has the stop's budget for processes to return. The
-// outcome goes into the record.
+// it until ctx is done: at the phase's deadline, the hook's share of it or
+// its own timeout, whichever comes first. During start-up a stop request
+// cancels ctx: the hook then has the stop's budget for processes to
+// return. The outcome goes into the record.
 func (r *run) callHook(ctx context.Context, ph hookPhase, rec *hookRecord, deadline time.Time) {
 	h := rec.h
-	started := time.Now()
-	if h.timeout > 0 && started.Add(h.timeout).Before(deadline) {
-		deadline = started.Add(h.timeout)
+	if h.timeout > 0 || ph == phaseStop {
+		if own := time.Now().Add(h.timeout); h.timeout > 0 && own.Before(deadline) {
+			deadline = own
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, deadline)
+		defer cancel()
 	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	r.mu.Lock()
-	rec.started = r.journal.now()
-	r.mu.Unlock()
-
 	f := h.start
 	if ph == phaseStop {
 		f = h.stop
 	}
+	r.mu.Lock()
+	rec.started = r.journal.now()
+	r.mu.Unlock()
 	done := make(chan outcome, 1) // sized so that an abandoned hook can still finish
-	go call{where: ph.kind() + " " + h.label(), label: "lu_hook", name: h.Name, f: f}.run(ctx, 0, done)
-	timer := time.NewTimer(time.Until(deadline))
-	defer timer.Stop()
-	var interrupt <-chan struct{}
-	if ph != phaseStop {
-		interrupt = r.stopping
-	}
-	var err error
-	abandoned := false
-wait:
-	for {
-		select {
-		case o := <-done:
-			err = o.err
-			break wait
-		case <-interrupt:
-			interrupt = nil
-			if grace := r.stopAt.Add(r.workShare()); grace.Before(deadline) {
-				timer.Reset(time.Until(grace))
+	go call{kind: ph.kind(), name: h.Name, seq: h.seq, label: "lu_hook", f: f}.run(ctx, 0, done)
+
+	var o outcome
+	finished := true
+	select {
+	case o = <-done:
+	case <-ctx.Done():
+		if ph != phaseStop && ctx.Err() == context.Canceled {
+			// A stop request, or the end of the Launch context (which the
+			// stop may not have heard of yet), interrupted the start-up.
+			if !r.stopRequested() {
+				r.contextDone()
 			}
-		case <-timer.C:
-			select {
-			case o := <-done: // it finished just in time
-				err = o.err
-			default:
-				abandoned = true
-				err = &TimeoutError{State: ph.state(), Hook: h.name(), Running: time.Since(started)}
-			}
-			break wait
+			o, finished = r.grace(done, deadline)
+		} else {
+			o, finished = pending(done)
 		}
 	}
 	r.mu.Lock()
-	rec.err, rec.abandoned = err, abandoned
-	if !abandoned {
-		rec.ended = r.journal.now()
+	defer r.mu.Unlock()
+	now := r.journal.now()
+	if !finished {
+		o.err = &TimeoutError{State: ph.state(), Hook: h.name(), Running: time.Duration(now - rec.started)}
+	} else {
+		rec.ended = now
 	}
-	r.mu.Unlock()
+	rec.err, rec.abandoned = o.err, !finished
+}
+
+// grace waits for a start-up step that a stop request cancelled, for the
+// stop's budget for processes (but not past deadline).
+func (r *run) grace(done <-chan outcome, deadline time.Time) (outcome, bool) {
+	if g := r.stopAt.Add(r.workShare()); g.Before(deadline) {
+		deadline = g
+	}
+	t := time.NewTimer(time.Until(deadline))
+	defer t.Stop()
+	select {
+	case o := <-done:
+		return o, true
+	case <-t.C:
+		return pending(done)
+	}
+}
+
+// pending returns the outcome if the call has just finished.
+func pending(done <-chan outcome) (outcome, bool) {
+	select {
+	case o := <-done:
+		return o, true
+	default:
+		return outcome{}, false
+	}
 }

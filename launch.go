@@ -30,7 +30,6 @@ type run struct {
 	cancelProcs context.CancelCauseFunc
 	stopping    chan struct{} // WaitForShutdown's channel, closed by enterStopping
 	startEnded  chan struct{} // closed by the Launch goroutine after its last event
-	allEnded    chan struct{} // closed when live reaches zero; see release
 	done        chan struct{} // closed by the stop goroutine after AppTerminated
 
 	// Guarded by mu, which is held only around a Fire and the journal's
@@ -51,10 +50,11 @@ type run struct {
 	stopFrom    State   // the state the stop began in
 	stopTrigger Trigger // the trigger that began it
 
-	// live counts the process goroutines the stop waits for, plus one held
-	// by the stop until it waits; see release.
-	live atomic.Int64
-	eg   errgroup.Group // the process goroutines
+	eg errgroup.Group // the process goroutines
+
+	// awaited receives the end of each process the stop waits for after its
+	// deadline; the stop makes it before marking any process procAwaited.
+	awaited chan struct{}
 
 	// Owned by the Launch goroutine until startEnded closes; read-only after.
 	hooksBegan bool         // the start hooks' stretch began: stop hooks may run
@@ -126,15 +126,14 @@ func (a *App) newRun(ctx context.Context) (*run, error) {
 		launchCtx:  ctx,
 		stopping:   a.stoppingLocked(),
 		startEnded: make(chan struct{}),
-		allEnded:   make(chan struct{}),
 		done:       make(chan struct{}),
 	}
 	r.fctx = fireContext{Context: context.Background(), r: r}
 	r.journal.epoch = time.Now()
 	r.journal.entered = r.journal.now()
+	r.journal.transitions = make([]JournalTransition, 0, 8) // room for a whole lifecycle
 	r.startCtx, r.cancelStart = context.WithCancelCause(ctx)
 	r.procCtx, r.cancelProcs = context.WithCancelCause(context.WithoutCancel(ctx))
-	r.live.Store(1)
 	r.mu.Lock()
 	_, _, err := r.fireLocked(TriggerLaunch)
 	r.mu.Unlock()
@@ -196,12 +195,15 @@ func (r *run) launch() error {
 	}
 	r.deliver()
 	failure := r.startUp()
+	if failure != nil && !r.stopRequested() && r.launchCtx.Err() != nil {
+		r.contextDone() // the end of ctx, which the start-up saw first, is what stops it
+	}
 	started := false
 	switch {
 	case failure != nil && r.stopRequested():
 		// A stop interrupted the start-up: what failed because of it is the
 		// stop's to report.
-		if !errors.Is(failure, context.Canceled) && !errors.Is(failure, r.stopReq.cause) {
+		if !r.echoesStop(failure) {
 			r.lateErrs = append(r.lateErrs, failure)
 		}
 	case failure != nil:
@@ -222,6 +224,17 @@ func (r *run) launch() error {
 	}
 	r.endStart() // the stop waits for it; endStart is idempotent
 	return r.launchError()
+}
+
+// echoesStop reports whether a start-up failure only echoes the stop that
+// interrupted it. A step that did not return in time does not: the stop
+// names it.
+func (r *run) echoesStop(err error) bool {
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		return false
+	}
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(r.startCtx))
 }
 
 // startUp is states Startup and HookStart. It returns the first failure,
@@ -310,7 +323,7 @@ func (r *run) runStartFuncs(deadline time.Time) error {
 	var of []*proc
 	for i := range r.procs {
 		if p := &r.procs[i]; p.Start != nil {
-			recs = append(recs, hookRecord{h: &hook{Name: p.Name, start: p.Start, seq: i}})
+			recs = append(recs, hookRecord{h: &hook{Name: p.Name, start: p.Start}})
 			of = append(of, p)
 		}
 	}

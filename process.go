@@ -45,13 +45,17 @@ type Process struct {
 	Shutdown func(ctx context.Context) error
 }
 
-// The life of one process's Run.
+// The life of one process's Run. Its goroutine moves it from procRunning
+// to procReturned to procEnded; the stop, at its deadline, moves it from
+// procRunning to procAbandoned, or from procReturned to procAwaited, each
+// with a compare-and-swap, so that exactly one of the two decides.
 const (
 	procIdle      int32 = iota // not started
 	procRunning                // Run has been called and has not returned
 	procReturned               // Run returned; its end is being logged and emitted
 	procEnded                  // Run returned and its end was delivered
 	procAbandoned              // still running when the stop gave up on it
+	procAwaited                // returned, and the stop waits on run.awaited for its end's delivery
 )
 
 // proc is the run's record of one process.
@@ -71,7 +75,7 @@ type proc struct {
 // it end: it has not returned, or its ProcessEnd event is being delivered.
 func (p *proc) running() bool {
 	switch p.state.Load() {
-	case procRunning, procReturned:
+	case procRunning, procReturned, procAwaited:
 		return true
 	case procAbandoned:
 		return p.ended.Load() == 0
@@ -119,13 +123,14 @@ func (r *run) startProcesses() error {
 		p.started = r.journal.now()
 		p.state.Store(procRunning)
 		r.starting = p // see endStart
-		r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
+		if r.cfg.log != nil {
+			r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
+		}
 		if err := r.emit(r.procCtx, ProcessStart, p.Name); err != nil {
 			p.state.Store(procIdle)
 			return err
 		}
 		r.starting = nil
-		r.live.Add(1)
 		r.eg.Go(func() error { return r.runProcess(p) })
 	}
 	return nil
@@ -170,10 +175,8 @@ func (r *run) endProcess(ctx context.Context, p *proc, err error) {
 	// What follows calls the user's callbacks, which may call
 	// runtime.Goexit: the bookkeeping is deferred so that it happens anyway.
 	defer r.processEnded(p)
-	if p.err != nil {
-		r.log(slog.LevelError, "lu: process failed", "process", p.Name, "duration", r.processDuration(p), "error", p.err)
-	} else {
-		r.log(slog.LevelInfo, "lu: process ended", "process", p.Name, "duration", r.processDuration(p))
+	if r.cfg.log != nil {
+		r.logProcessEnd(p)
 	}
 	if r.cfg.onEvent != nil {
 		<-r.startEnded // ProcessEnd never precedes AppRunning
@@ -184,18 +187,27 @@ func (r *run) endProcess(ctx context.Context, p *proc, err error) {
 }
 
 // processEnded finishes a process's end: it stops the App if the process
-// failed, and lets the stop stop waiting for it.
+// failed, and tells the stop if it waits for this end.
 func (r *run) processEnded(p *proc) {
-	p.state.Store(procEnded)
+	if !p.state.CompareAndSwap(procReturned, procEnded) {
+		// procAwaited: the stop's deadline passed while the end was being
+		// delivered.
+		p.state.Store(procEnded)
+		r.awaited <- struct{}{}
+	}
 	if p.err != nil {
 		<-r.startEnded // a failure takes effect once Launch has finished
 		r.requestStop(TriggerProcessFailed, stopRequest{cause: p.err})
 	}
-	r.release()
 }
 
-func (r *run) processDuration(p *proc) time.Duration {
-	return time.Duration(stamp(p.ended.Load()) - p.started)
+func (r *run) logProcessEnd(p *proc) {
+	d := time.Duration(stamp(p.ended.Load()) - p.started)
+	if p.err != nil {
+		r.log(slog.LevelError, "lu: process failed", "process", p.Name, "duration", d, "error", p.err)
+	} else {
+		r.log(slog.LevelInfo, "lu: process ended", "process", p.Name, "duration", d)
+	}
 }
 
 // processFailure returns nil if err only says that the process was stopped
@@ -211,13 +223,6 @@ func (r *run) processFailure(p *proc, err error) error {
 		return nil // stopped, as asked
 	}
 	return fmt.Errorf("lu: process %q: %w", p.Name, err)
-}
-
-// release gives up one unit of r.live; the last one closes allEnded.
-func (r *run) release() {
-	if r.live.Add(-1) == 0 {
-		close(r.allEnded)
-	}
 }
 
 // Processable is a func that [WrapProcessFunc] can turn into a ProcessFunc.

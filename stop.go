@@ -73,8 +73,10 @@ func (a *App) Stop(cause error) {
 
 // requestStop fires t, one of the triggers that begin the stop, with req.
 // The one request that moves the App into the Stopping superstate owns the
-// stop and hands it to a goroutine of its own: whoever asked, a process
-// that cannot wait for itself included, returns at once.
+// stop and hands it to a goroutine of its own: whoever asked returns at
+// once (a process cannot wait for the stop, which waits for it), and a
+// callback that calls runtime.Goexit during the stop ends that goroutine,
+// never the caller's.
 func (r *run) requestStop(t Trigger, req stopRequest) error {
 	r.mu.Lock()
 	from, to, err := r.fireLocked(t, req)
@@ -273,34 +275,24 @@ func (r *run) gatherResult() error {
 // processes, until deadline. What it gave up on is named in a
 // *TimeoutError; abandoned processes report nothing more.
 func (r *run) stopProcesses(deadline time.Time) []error {
+	if len(r.procs) == 0 {
+		return nil
+	}
 	began := time.Now()
 	timer := time.NewTimer(time.Until(deadline))
 	defer timer.Stop()
 	stuck := make([]bool, len(r.procs))
 	errs, expired := r.callShutdownFuncs(deadline, timer.C, stuck)
 	r.cancelProcs(r.stopReq.cause)
-	r.release() // the stop's own unit: live now counts only processes
+	allEnded := expired
 	if !expired {
 		select {
-		case <-r.allEnded:
+		case <-ErrGroupWait(&r.eg):
+			allEnded = true
 		case <-timer.C:
 		}
 	}
-	var names []string
-	for i := range r.procs {
-		p := &r.procs[i]
-		if p.state.CompareAndSwap(procRunning, procAbandoned) {
-			stuck[i] = true
-			r.release()
-		}
-		if stuck[i] {
-			names = append(names, p.Name)
-		}
-	}
-	<-r.allEnded // the processes that returned have been reported
-	if names == nil {
-		_ = r.eg.Wait() // every goroutine is returning: join them
-	}
+	names := r.giveUp(stuck, allEnded)
 	for i := range r.procs {
 		if p := &r.procs[i]; p.state.Load() == procEnded && p.err != nil {
 			errs = append(errs, p.err)
@@ -312,20 +304,55 @@ func (r *run) stopProcesses(deadline time.Time) []error {
 	return errs
 }
 
+// giveUp abandons the processes still running at the deadline, waits for
+// the delivery of the ends of those that returned, and returns the names of
+// the processes abandoned or whose Shutdown func is stuck, in order.
+func (r *run) giveUp(stuck []bool, allEnded bool) []string {
+	var names []string
+	if !allEnded {
+		r.awaited = make(chan struct{}, len(r.procs)) // sized to its senders
+		n := 0
+		for i := range r.procs {
+			p := &r.procs[i]
+			if p.state.CompareAndSwap(procRunning, procAbandoned) {
+				stuck[i] = true
+			} else if p.state.CompareAndSwap(procReturned, procAwaited) {
+				n++
+			}
+		}
+		for range n {
+			<-r.awaited // the user's callbacks' time, as always
+		}
+	}
+	for i, s := range stuck {
+		if s {
+			names = append(names, r.procs[i].Name)
+		}
+	}
+	return names
+}
+
 // callShutdownFuncs calls every Shutdown func that is due, all at once, and
 // waits for them until expire fires. It marks those that did not return in
 // stuck and reports whether the deadline passed.
 func (r *run) callShutdownFuncs(deadline time.Time, expire <-chan time.Time, stuck []bool) ([]error, bool) {
-	ctx, cancel := context.WithDeadline(r.procCtx, deadline)
-	defer cancel()
-	results := make(chan outcome, len(r.procs)) // sized to its senders
 	n := 0
 	for i := range r.procs {
 		if p := &r.procs[i]; p.due && p.Shutdown != nil {
 			stuck[i] = true
 			n++
-			go call{where: fmt.Sprintf("Shutdown of process %q", p.Name), label: "lu_process", name: p.Name,
-				f: p.Shutdown}.run(ctx, i, results)
+		}
+	}
+	if n == 0 {
+		return nil, false
+	}
+	ctx, cancel := context.WithDeadline(r.procCtx, deadline)
+	defer cancel()
+	results := make(chan outcome, n) // sized to its senders
+	for i, s := range stuck {
+		if s {
+			p := &r.procs[i]
+			go call{kind: "Shutdown of process", name: p.Name, label: "lu_process", f: p.Shutdown}.run(ctx, i, results)
 		}
 	}
 	var errs []error
