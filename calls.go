@@ -37,10 +37,6 @@ type outcome struct {
 // it: f's error wrapped with where, or a *PanicError for a panic or a
 // runtime.Goexit.
 func (c call) run(ctx context.Context, i int, done chan<- outcome) {
-	if c.name != "" {
-		ctx = pprof.WithLabels(ctx, pprof.Labels(c.label, c.name))
-		pprof.SetGoroutineLabels(ctx)
-	}
 	var err error
 	returned := false
 	defer func() {
@@ -53,8 +49,20 @@ func (c call) run(ctx context.Context, i int, done chan<- outcome) {
 		}
 		done <- outcome{i, err}
 	}()
-	if err = c.f(ctx); err != nil {
-		err = fmt.Errorf("lu: %s: %w", c.where(), err)
-	}
+	err = c.invoke(ctx)
 	returned = true
+}
+
+// invoke calls c.f under c's pprof label, and wraps its error with where.
+func (c call) invoke(ctx context.Context) error {
+	if c.name != "" && c.label != "" {
+		labelled := pprof.WithLabels(ctx, pprof.Labels(c.label, c.name))
+		pprof.SetGoroutineLabels(labelled)
+		defer pprof.SetGoroutineLabels(ctx)
+		ctx = labelled
+	}
+	if err := c.f(ctx); err != nil {
+		return fmt.Errorf("lu: %s: %w", c.where(), err)
+	}
+	return nil
 }

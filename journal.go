@@ -1,6 +1,7 @@
 package lu
 
 import (
+	"context"
 	"encoding/json"
 	"log/slog"
 	"net/http"
@@ -90,14 +91,17 @@ type journal struct {
 	start, stop []hookRecord // the start and stop hooks, in running order, once they begin
 }
 
-// hookRecord is what the journal knows of one hook's run.
+// hookRecord is one hook's run: the journal's record, and the runner's
+// progress, so that a runner that takes over neither repeats nor skips a
+// step. Guarded by the run's mutex.
 type hookRecord struct {
 	h              *hook
 	started, ended stamp
 	err            error
-	abandoned      bool // the App gave up waiting for it
-	// The runner's progress, so that a stop resumed after a callback called
-	// runtime.Goexit neither repeats nor skips a step.
+	eventErrs      []error   // failures of a stop hook's event callbacks
+	abandoned      bool      // the App gave up waiting for it
+	deadline       time.Time // when the App gives up on it
+	cancel         context.CancelFunc
 	preSent, called, postSent bool
 }
 

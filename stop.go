@@ -82,7 +82,11 @@ func (r *run) requestStop(t Trigger, req stopRequest) error {
 	from, to, err := r.fireLocked(t, req)
 	r.mu.Unlock()
 	if !from.stopping() && to.stopping() {
-		go r.stop()
+		if t == TriggerShutdown && r.cfg.onEvent == nil && r.cfg.log == nil {
+			r.stop()
+		} else {
+			go r.stop()
+		}
 	}
 	return err
 }
@@ -109,8 +113,8 @@ type stopProgress struct {
 	sentTerminating bool      // AppTerminating was emitted
 	began           time.Time // when the shutdown clock started
 	procsStopped    bool      // the processes were stopped
-	stopHooks       []hookRecord
-	hooksTaken      bool
+	stopHooks       *hookRun
+	cancelHooks     context.CancelFunc
 	sentTerminated  bool // AppTerminated was emitted
 	errs            []error
 }
@@ -197,15 +201,30 @@ func (r *run) workShare() time.Duration {
 // stopHooks is state HookStop: the stop hooks that may run, run.
 func (r *run) stopHooks() {
 	r.deliver()
-	if !r.st.hooksTaken {
-		r.st.hooksTaken = true
+	if r.st.stopHooks == nil {
 		recs := r.eligibleStopHooks(r.app.takeHooks(true))
 		r.mu.Lock()
 		r.journal.stop = recs
 		r.mu.Unlock()
-		r.st.stopHooks = recs
+		end := r.st.began.Add(r.cfg.shutdownTimeout)
+		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.launchCtx), end)
+		h := r.newHookRun(ctx, phaseStop, recs, end)
+		r.st.stopHooks, r.st.cancelHooks = h, cancel
+		if len(recs) > 0 {
+			go h.runner(0)
+		}
 	}
-	r.runStopHooks(context.WithoutCancel(r.launchCtx), r.st.stopHooks, r.st.began.Add(r.cfg.shutdownTimeout))
+	_ = r.st.stopHooks.wait()
+	r.st.cancelHooks()
+	r.mu.Lock()
+	for i := range r.journal.stop {
+		rec := &r.journal.stop[i]
+		r.st.errs = append(r.st.errs, rec.eventErrs...)
+		if rec.err != nil {
+			r.st.errs = append(r.st.errs, rec.err)
+		}
+	}
+	r.mu.Unlock()
 	r.fire(TriggerHooksStopped)
 }
 
