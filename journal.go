@@ -95,13 +95,13 @@ type journal struct {
 // progress, so that a runner that takes over neither repeats nor skips a
 // step. Guarded by the run's mutex.
 type hookRecord struct {
-	h              *hook
-	started, ended stamp
-	err            error
-	eventErrs      []error   // failures of a stop hook's event callbacks
-	abandoned      bool      // the App gave up waiting for it
-	deadline       time.Time // when the App gives up on it
-	cancel         context.CancelFunc
+	h                         *hook
+	started, ended            stamp
+	err                       error
+	eventErrs                 []error   // failures of a stop hook's event callbacks
+	abandoned                 bool      // the App gave up waiting for it
+	deadline                  time.Time // when the App gives up on it
+	cancel                    context.CancelFunc
 	preSent, called, postSent bool
 }
 
