@@ -76,7 +76,10 @@ func (a *App) Stop(cause error) {
 // stop and hands it to a goroutine of its own: whoever asked returns at
 // once (a process cannot wait for the stop, which waits for it), and a
 // callback that calls runtime.Goexit during the stop ends that goroutine,
-// never the caller's.
+// never the caller's. Shutdown, which waits anyway, runs the stop itself
+// when there is no such callback (no OnEvent, no Logger): that spares a
+// goroutine whose stack must grow, 18% of a launch and shutdown of one
+// process (BenchmarkLaunch, N=1).
 func (r *run) requestStop(t Trigger, req stopRequest) error {
 	r.mu.Lock()
 	from, to, err := r.fireLocked(t, req)
