@@ -307,8 +307,8 @@ func (r *run) takeProcesses() error {
 		return err
 	}
 	procs := make([]proc, len(ps))
-	for i, p := range ps {
-		procs[i].Process = p
+	for i := range ps {
+		procs[i].Process = &ps[i]
 	}
 	r.mu.Lock()
 	r.procs = procs

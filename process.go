@@ -60,7 +60,7 @@ const (
 
 // proc is the run's record of one process.
 type proc struct {
-	Process // read-only
+	*Process // as registered, read-only: the App's list is closed once taken
 	// due is set when the process's Shutdown func must be called in the
 	// stop: its Start succeeded, or the launcher reached it. Owned by the
 	// Launch goroutine until start-up ends, then read-only.
