@@ -52,6 +52,11 @@ func acquireProcessFile(path string) (*processFile, error) {
 	if path == "" {
 		return nil, errors.New("lu: process file: empty path")
 	}
+	if os.IsPathSeparator(path[len(path)-1]) {
+		// Resolving the path would drop the separator, and with it the
+		// sense: a directory, not a file.
+		return nil, fmt.Errorf("lu: process file %s: the path names a directory", path)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("lu: process file %s: %w", path, err)

@@ -80,15 +80,15 @@ func startPidapp(t *testing.T, name string, args ...string) *pidProc {
 // next returns the next line the process prints.
 func (p *pidProc) next() string {
 	p.t.Helper()
-	r := within(p.t, "reading the service's output", func() read {
+	r := withinWatchdog(p.t, "reading the service's output", func() outputLine {
 		l, ok := <-p.lines
-		return read{l, ok}
+		return outputLine{l, ok}
 	})
 	require.True(p.t, r.ok, "the service exited")
 	return r.line
 }
 
-type read struct {
+type outputLine struct {
 	line string
 	ok   bool
 }
@@ -109,7 +109,7 @@ func (p *pidProc) expect(prefix string) string {
 // wait waits for the process to exit and returns cmd.Wait's error.
 func (p *pidProc) wait() error {
 	p.t.Helper()
-	within(p.t, "waiting for the service to exit", func() bool {
+	withinWatchdog(p.t, "waiting for the service to exit", func() bool {
 		for range p.lines {
 		}
 		<-p.exited
@@ -139,8 +139,8 @@ func TestProcessFileProcesses(t *testing.T) {
 		require.NoError(t, syscall.Kill(child, 0), "the child still runs")
 
 		a, _, _ := pidApp(path)
-		require.NoError(t, launch(t, a), "the child inherited no lock")
-		require.NoError(t, shutdown(t, a))
+		require.NoError(t, launchWithin(t, a), "the child inherited no lock")
+		require.NoError(t, shutdownWithin(t, a))
 	})
 	t.Run("a file we may not write is a prompt, clear error", func(t *testing.T) { testPermissionDenied(t, bin) })
 }
@@ -217,7 +217,7 @@ func testPID1Restart(t *testing.T, bin string) {
 // childOf returns the pid of the only child of process ppid, found in /proc.
 func childOf(t *testing.T, ppid int) int {
 	t.Helper()
-	return within(t, "finding the service in its namespace", func() int {
+	return withinWatchdog(t, "finding the service in its namespace", func() int {
 		for {
 			entries, _ := os.ReadDir("/proc")
 			for _, e := range entries {
@@ -247,7 +247,7 @@ func testPermissionDenied(t *testing.T, bin string) {
 	require.NoError(t, os.WriteFile(path, []byte("1\n"), 0o444))
 	if os.Geteuid() != 0 {
 		a, h, rec := pidApp(path)
-		err := launch(t, a)
+		err := launchWithin(t, a)
 		assert.ErrorIs(t, err, os.ErrPermission)
 		assert.Contains(t, err.Error(), "lu: process file "+path)
 		assertRefused(t, a, h, rec)
@@ -259,7 +259,7 @@ func testPermissionDenied(t *testing.T, bin string) {
 	}
 	nobody := exec.Command(bin, "-file", path)
 	nobody.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out := within(t, "the service as nobody", func() string {
+	out := withinWatchdog(t, "the service as nobody", func() string {
 		b, _ := nobody.Output()
 		return string(b)
 	})

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -19,31 +20,31 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// watchdog bounds every step of the process-file tests that could hang: a
+// pidWatchdog bounds every step of the process-file tests that could hang: a
 // hang fails the test instead of stalling the run. Nothing waits for it in
 // a passing run.
-const watchdog = 10 * time.Second
+const pidWatchdog = 10 * time.Second
 
-// within returns f's result, failing the test if f has not returned within
+// withinWatchdog returns f's result, failing the test if f has not returned within
 // the watchdog.
-func within[T any](t *testing.T, what string, f func() T) T {
+func withinWatchdog[T any](t *testing.T, what string, f func() T) T {
 	t.Helper()
 	done := make(chan T, 1)
 	go func() { done <- f() }()
 	select {
 	case v := <-done:
 		return v
-	case <-time.After(watchdog):
-		t.Fatalf("%s did not return within %v: it blocks", what, watchdog)
+	case <-time.After(pidWatchdog):
+		t.Fatalf("%s did not return within %v: it blocks", what, pidWatchdog)
 		panic("unreachable")
 	}
 }
 
-// hookFlags records whether an App's start and stop hooks ran.
-type hookFlags struct{ started, stopped atomic.Bool }
+// pidHooks records whether an App's start and stop hooks ran.
+type pidHooks struct{ started, stopped atomic.Bool }
 
-func pidApp(path string) (*App, *hookFlags, *recorder) {
-	var h hookFlags
+func pidApp(path string) (*App, *pidHooks, *recorder) {
+	var h pidHooks
 	var rec recorder
 	a := &App{UseProcessFile: true, ProcessFile: path, OnEvent: rec.OnEvent}
 	a.AddProcess(Process{Name: "p", Run: blocker})
@@ -52,19 +53,19 @@ func pidApp(path string) (*App, *hookFlags, *recorder) {
 	return a, &h, &rec
 }
 
-func launch(t *testing.T, a *App) error {
+func launchWithin(t *testing.T, a *App) error {
 	t.Helper()
-	return within(t, "Launch", func() error { return a.Launch(context.Background()) })
+	return withinWatchdog(t, "Launch", func() error { return a.Launch(context.Background()) })
 }
 
-func shutdown(t *testing.T, a *App) error {
+func shutdownWithin(t *testing.T, a *App) error {
 	t.Helper()
-	return within(t, "Shutdown", a.Shutdown)
+	return withinWatchdog(t, "Shutdown", a.Shutdown)
 }
 
 // assertRefused checks what a refused process file leaves: an App
 // Terminated that ran no hook and no process.
-func assertRefused(t *testing.T, a *App, h *hookFlags, rec *recorder) {
+func assertRefused(t *testing.T, a *App, h *pidHooks, rec *recorder) {
 	t.Helper()
 	assert.Equal(t, StateTerminated, a.State())
 	assert.False(t, h.started.Load(), "no start hook runs when the process file is refused")
@@ -95,11 +96,11 @@ func TestProcessFile(t *testing.T) {
 	t.Run("holds the pid and a newline while running and is removed after shutdown", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lu.pid")
 		a, h, _ := pidApp(path)
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		got, err := os.ReadFile(path)
 		require.NoError(t, err)
 		assert.Equal(t, me+"\n", string(got))
-		require.NoError(t, shutdown(t, a))
+		require.NoError(t, shutdownWithin(t, a))
 		assert.True(t, h.started.Load())
 		assert.True(t, h.stopped.Load())
 		assert.NoFileExists(t, path)
@@ -109,16 +110,16 @@ func TestProcessFile(t *testing.T) {
 	t.Run("refused at once while another App holds it, and no hook runs", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lu.pid")
 		first, _, _ := pidApp(path)
-		require.NoError(t, launch(t, first))
+		require.NoError(t, launchWithin(t, first))
 		second, h, rec := pidApp(path)
-		err := launch(t, second)
+		err := launchWithin(t, second)
 		require.ErrorIs(t, err, ErrProcessFileHeld)
 		assert.Contains(t, err.Error(), path)
 		assert.Contains(t, err.Error(), "locked by pid "+me)
 		assertRefused(t, second, h, rec)
 		got, _ := os.ReadFile(path)
 		assert.Equal(t, me+"\n", string(got), "the holder's file is untouched")
-		require.NoError(t, shutdown(t, first))
+		require.NoError(t, shutdownWithin(t, first))
 		assert.NoFileExists(t, path)
 	})
 	t.Run("a file whose lock is free is stale, whatever it holds", func(t *testing.T) {
@@ -135,10 +136,10 @@ func TestProcessFile(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "lu.pid")
 				require.NoError(t, os.WriteFile(path, []byte(tt.content), 0o644))
 				a, _, _ := pidApp(path)
-				require.NoError(t, launch(t, a))
+				require.NoError(t, launchWithin(t, a))
 				got, _ := os.ReadFile(path)
 				assert.Equal(t, me+"\n", string(got))
-				require.NoError(t, shutdown(t, a))
+				require.NoError(t, shutdownWithin(t, a))
 				assert.NoFileExists(t, path)
 			})
 		}
@@ -147,7 +148,7 @@ func TestProcessFile(t *testing.T) {
 	t.Run("a path in a missing directory is a clear error", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "missing", "lu.pid")
 		a, h, rec := pidApp(path)
-		err := launch(t, a)
+		err := launchWithin(t, a)
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), path)
 		assert.ErrorIs(t, err, os.ErrNotExist)
@@ -160,7 +161,7 @@ func TestProcessFile(t *testing.T) {
 		require.NoError(t, os.WriteFile(precious, []byte("keep"), 0o644))
 		require.NoError(t, os.Link(precious, path))
 		a, h, rec := pidApp(path)
-		err := launch(t, a)
+		err := launchWithin(t, a)
 		assert.EqualError(t, err, "lu: process file "+path+
 			": has 2 hard links: refused, writing it would change the file under its other names too")
 		assertRefused(t, a, h, rec)
@@ -176,20 +177,20 @@ func TestProcessFile(t *testing.T) {
 		require.NoError(t, os.Mkdir(real, 0o755))
 		require.NoError(t, os.Symlink(real, filepath.Join(dir, "varrun")))
 		a, _, _ := pidApp(filepath.Join(dir, "varrun", "lu.pid"))
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		assert.FileExists(t, filepath.Join(real, "lu.pid"))
-		require.NoError(t, shutdown(t, a))
+		require.NoError(t, shutdownWithin(t, a))
 		assert.NoFileExists(t, filepath.Join(real, "lu.pid"))
 	})
 	t.Run("a relative path is resolved at launch", func(t *testing.T) {
 		dir, elsewhere := t.TempDir(), t.TempDir()
 		t.Chdir(dir)
 		a, _, _ := pidApp("lu.pid")
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		assert.FileExists(t, filepath.Join(dir, "lu.pid"))
 		t.Chdir(elsewhere)
 		require.NoError(t, os.WriteFile("lu.pid", []byte("not ours"), 0o644))
-		require.NoError(t, shutdown(t, a))
+		require.NoError(t, shutdownWithin(t, a))
 		assert.NoFileExists(t, filepath.Join(dir, "lu.pid"))
 		got, _ := os.ReadFile(filepath.Join(elsewhere, "lu.pid"))
 		assert.Equal(t, "not ours", string(got), "a file of the same name elsewhere is not touched")
@@ -199,11 +200,11 @@ func TestProcessFile(t *testing.T) {
 			t.Skip(defaultProcessFile + " exists on this machine")
 		}
 		a := &App{UseProcessFile: true}
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		got, err := os.ReadFile(defaultProcessFile)
 		require.NoError(t, err)
 		assert.Equal(t, me+"\n", string(got))
-		require.NoError(t, shutdown(t, a))
+		require.NoError(t, shutdownWithin(t, a))
 		assert.NoFileExists(t, defaultProcessFile)
 	})
 }
@@ -258,7 +259,7 @@ func testNotRegular(t *testing.T) {
 			before, err := os.Lstat(path)
 			require.NoError(t, err)
 			a, h, rec := pidApp(path)
-			err = launch(t, a)
+			err = launchWithin(t, a)
 			require.Error(t, err)
 			assert.NotErrorIs(t, err, ErrProcessFileHeld)
 			assert.Contains(t, err.Error(), "lu: process file "+path+" is not a regular file ("+tt.want+")")
@@ -275,11 +276,11 @@ func TestProcessFileChangedWhileHeld(t *testing.T) {
 	t.Run("a FIFO swapped in does not block Shutdown and is left in place", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lu.pid")
 		a, h, _ := pidApp(path)
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		require.NoError(t, os.Remove(path))
 		require.NoError(t, syscall.Mkfifo(path, 0o644))
 		t.Cleanup(func() { unblockFIFO(path) })
-		err := shutdown(t, a)
+		err := shutdownWithin(t, a)
 		assert.ErrorContains(t, err, "lu: process file "+path+" was replaced by another file while we held it: left in place")
 		assert.True(t, h.stopped.Load())
 		assert.Equal(t, StateTerminated, a.State())
@@ -290,10 +291,10 @@ func TestProcessFileChangedWhileHeld(t *testing.T) {
 	t.Run("a file put in its place is left there", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lu.pid")
 		a, _, _ := pidApp(path)
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		require.NoError(t, os.Remove(path))
 		require.NoError(t, os.WriteFile(path, []byte("42\n"), 0o644))
-		assert.ErrorContains(t, shutdown(t, a), "left in place")
+		assert.ErrorContains(t, shutdownWithin(t, a), "left in place")
 		got, _ := os.ReadFile(path)
 		assert.Equal(t, "42\n", string(got))
 	})
@@ -301,50 +302,88 @@ func TestProcessFileChangedWhileHeld(t *testing.T) {
 		dir := t.TempDir()
 		path := filepath.Join(dir, "lu.pid")
 		a, _, _ := pidApp(path)
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		require.NoError(t, os.Rename(path, filepath.Join(dir, "moved")))
-		require.NoError(t, shutdown(t, a))
+		require.NoError(t, shutdownWithin(t, a))
 		assert.FileExists(t, filepath.Join(dir, "moved"))
 	})
 	t.Run("a file removed by someone else is no error", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lu.pid")
 		a, _, _ := pidApp(path)
-		require.NoError(t, launch(t, a))
+		require.NoError(t, launchWithin(t, a))
 		require.NoError(t, os.Remove(path))
-		require.NoError(t, shutdown(t, a))
+		require.NoError(t, shutdownWithin(t, a))
 		assert.NoFileExists(t, path)
 	})
 }
 
+// acquire is acquireProcessFile under the watchdog.
+func acquire(t *testing.T, path string) (*processFile, error) {
+	t.Helper()
+	type result struct {
+		f   *processFile
+		err error
+	}
+	r := withinWatchdog(t, "acquireProcessFile", func() result {
+		f, err := acquireProcessFile(path)
+		return result{f, err}
+	})
+	return r.f, r.err
+}
+
+func release(t *testing.T, f *processFile) error {
+	t.Helper()
+	return withinWatchdog(t, "release", f.release)
+}
+
 func TestAcquireProcessFile(t *testing.T) {
 	t.Run("an empty path is an error", func(t *testing.T) {
-		_, err := acquireProcessFile("")
+		_, err := acquire(t, "")
 		assert.EqualError(t, err, "lu: process file: empty path")
+	})
+	t.Run("a path ending in a separator is an error", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lu.pid") + "/"
+		_, err := acquire(t, path)
+		assert.EqualError(t, err, "lu: process file "+path+": the path names a directory")
+		assert.NoFileExists(t, strings.TrimSuffix(path, "/"))
 	})
 	t.Run("release acts once; nil releases nothing", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lu.pid")
-		f, err := acquireProcessFile(path)
+		f, err := acquire(t, path)
 		require.NoError(t, err)
-		require.NoError(t, f.release())
+		require.NoError(t, release(t, f))
 		assert.NoFileExists(t, path)
-		g, err := acquireProcessFile(path)
+		g, err := acquire(t, path)
 		require.NoError(t, err)
-		require.NoError(t, f.release(), "a second release is a no-op")
+		require.NoError(t, release(t, f), "a second release is a no-op")
 		assert.FileExists(t, path, "and leaves the next holder's file alone")
-		require.NoError(t, g.release())
+		require.NoError(t, release(t, g))
 		var none *processFile
-		assert.NoError(t, none.release())
+		assert.NoError(t, release(t, none))
 	})
 	t.Run("the lock is free again once released", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "lu.pid")
-		f, err := acquireProcessFile(path)
+		f, err := acquire(t, path)
 		require.NoError(t, err)
-		_, err = acquireProcessFile(path)
+		_, err = acquire(t, path)
 		require.ErrorIs(t, err, ErrProcessFileHeld)
-		require.NoError(t, f.release())
-		g, err := acquireProcessFile(path)
+		require.NoError(t, release(t, f))
+		g, err := acquire(t, path)
 		require.NoError(t, err)
-		require.NoError(t, g.release())
+		require.NoError(t, release(t, g))
+	})
+	t.Run("a lock another program holds refuses it, whatever the file says", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "lu.pid")
+		require.NoError(t, os.WriteFile(path, []byte("not a pid"), 0o644))
+		fd, err := syscall.Open(path, syscall.O_RDONLY, 0)
+		require.NoError(t, err)
+		defer syscall.Close(fd)
+		require.NoError(t, syscall.Flock(fd, syscall.LOCK_EX))
+		_, err = acquire(t, path)
+		require.ErrorIs(t, err, ErrProcessFileHeld)
+		assert.Contains(t, err.Error(), path+" is locked by another process (this is pid "+strconv.Itoa(os.Getpid())+")")
+		got, _ := os.ReadFile(path)
+		assert.Equal(t, "not a pid", string(got), "the holder's file is untouched")
 	})
 	t.Run("acquirers racing releases never both hold it", func(t *testing.T) {
 		// Every release removes the file while an acquirer may have it
@@ -357,7 +396,7 @@ func TestAcquireProcessFile(t *testing.T) {
 		for range goroutines {
 			wg.Go(func() {
 				for range rounds {
-					f, err := acquireProcessFile(path)
+					f, err := acquireProcessFile(path) // the race is under the watchdog
 					if err != nil {
 						if !assert.ErrorIs(t, err, ErrProcessFileHeld) {
 							return
@@ -378,7 +417,7 @@ func TestAcquireProcessFile(t *testing.T) {
 				}
 			})
 		}
-		within(t, "the race", func() bool { wg.Wait(); return true })
+		withinWatchdog(t, "the race", func() bool { wg.Wait(); return true })
 		close(errs)
 		for err := range errs {
 			assert.NoError(t, err)
