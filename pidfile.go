@@ -43,7 +43,8 @@ const acquireAttempts = 16
 // be, takes its lock without waiting and writes this process's id followed
 // by a newline. It never blocks: a path that is not a regular file (a FIFO,
 // a directory, a socket, a device, a symbolic link, which is never
-// followed) is refused at once, and a lock held by another open file
+// followed) or that has other hard links is refused at once, and a lock
+// held by another open file
 // description (another process, or another App of this one) is an error
 // wrapping [ErrProcessFileHeld] that names the holder's pid as the file
 // reads. A file whose lock is free is stale and is taken over, whatever
