@@ -37,7 +37,7 @@ func main() {
 	file := flag.String("file", "", "the process file")
 	spawn := flag.Bool("spawn", false, "start a sleeping child after the launch")
 	race := flag.String("race", "", "race for the process file, with this marker file")
-	hold := flag.Duration("hold", time.Millisecond, "how long a winner of -race holds the file")
+	hold := flag.Duration("hold", 500*time.Microsecond, "how long a winner of -race holds the file")
 	patience := flag.Duration("patience", 10*time.Second, "how long -race tries to win a round")
 	sleep := flag.Bool("sleep", false, "sleep for an hour")
 	flag.Parse()
@@ -105,11 +105,13 @@ func raceRounds(file, marker string, hold, patience time.Duration) {
 // for at most patience; a refusal other than ErrProcessFileHeld ends the
 // round. The winner checks, while it holds the file, that no one else does.
 func raceOnce(file, marker string, hold, patience time.Duration, round string) string {
+	const backoff = 20 * time.Microsecond
 	var refused error
 	for deadline := time.Now().Add(patience); time.Now().Before(deadline); {
 		a := newApp(file)
 		refused = a.Launch(context.Background())
 		if errors.Is(refused, lu.ErrProcessFileHeld) {
+			time.Sleep(backoff) // leave the holder some CPU
 			continue
 		}
 		if refused != nil {
