@@ -53,15 +53,41 @@ type App struct {
 	// Launch or Shutdown returns it as a *[PanicError].
 	OnEvent OnEvent
 
-	// UseProcessFile makes Launch take the process file (ProcessFile) for
-	// as long as the App runs, so that only one instance runs at a time.
-	// Launch fails while another live process holds the file; a file left
-	// by a process that no longer exists is replaced. The file is removed
-	// when the App terminates.
+	// UseProcessFile makes the App hold its process file (ProcessFile) for
+	// its whole life, so that only one live instance runs per file. Launch
+	// opens the file, creating it if need be, takes an exclusive advisory
+	// lock on it without waiting (flock(2) on Linux, the BSDs and macOS;
+	// LockFileEx on Windows; other platforms refuse UseProcessFile) and
+	// writes the process id and a newline into it.
+	//
+	// The lock, not the pid, says who owns the file: a file whose lock is
+	// free is stale, whatever pid it holds (a crashed instance's, or pid 1
+	// after a container's restart), and is taken over. A file whose lock
+	// is held makes Launch fail at once with an error wrapping
+	// [ErrProcessFileHeld] that names the file and the holder's pid (read
+	// from the file for the message only). Anything but a regular file at
+	// the path (a FIFO, a directory, a socket, a device, a symbolic link,
+	// which is never followed, or a file with other hard links) makes
+	// Launch fail at once: nothing in this path blocks. When the file is
+	// refused, neither the start hooks nor the stop hooks run.
+	//
+	// The file is removed when the App terminates, only if the path still
+	// names the file we hold; a file put in its place is left there and
+	// reported by Shutdown. The kernel drops the lock when the process
+	// dies, however it dies, and no child process inherits it.
+	//
+	// The lock is advisory: it excludes every App (and any program) that
+	// takes it, not a program that writes, replaces or removes the file
+	// regardless.
 	UseProcessFile bool
 
-	// ProcessFile is the path of the process file. Empty means
-	// "/tmp/lu.pid".
+	// ProcessFile is the path of the process file; a relative path is
+	// resolved when Launch runs. Empty means "/tmp/lu.pid", the path of
+	// Luno's lu, kept for compatibility: in a world-writable directory any
+	// local user can create that file first and hold its lock, keeping the
+	// service from starting. Prefer a directory that only the service may
+	// write: "/run/<name>.pid" (a systemd RuntimeDirectory, or /run in a
+	// container), or "$XDG_RUNTIME_DIR/<name>.pid" for a user's service.
 	ProcessFile string
 
 	// DrainDelay is the lame-duck pause between a stop being requested in
