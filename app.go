@@ -122,6 +122,7 @@ type registry struct {
 	seq        int     // registrations so far, to order equal priorities
 	hooks      []*hook // start hooks, stop hooks and pairs, in registration order
 	procs      []Process
+	observers  []func(JournalTransition)
 	errs       []error // bad or late registrations
 	startTaken bool    // the start hooks have begun
 	procsTaken bool    // the processes have been started
@@ -179,6 +180,33 @@ func (a *App) AddProcess(processes ...Process) {
 	for _, p := range processes {
 		a.reg.errs = append(a.reg.errs, fmt.Errorf("lu: AddProcess in state %s: process %q will never run: %w",
 			a.stateLocked(), p.Name, ErrIllegalTransition))
+	}
+}
+
+// OnTransition registers f to be called after every transition of the
+// App, in order, once each, with the journal's record of it: integrations
+// that report the lifecycle elsewhere (a service manager, a status page)
+// follow it this way. f is called from the goroutine driving that stretch
+// of the lifecycle, never while the App holds a lock, and must not block:
+// the lifecycle waits for it. A panic (or runtime.Goexit) in f is reported
+// as a failing OnEvent callback would be.
+//
+// Register before Launch: a registration afterwards is an error that
+// Shutdown returns, as is a nil f (which Launch returns).
+func (a *App) OnTransition(f func(JournalTransition)) {
+	if a == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	switch {
+	case f == nil:
+		a.reg.errs = append(a.reg.errs, errors.New("lu: OnTransition with a nil func"))
+	case a.run != nil:
+		a.reg.errs = append(a.reg.errs, fmt.Errorf("lu: OnTransition in state %s: the func will never be called: %w",
+			a.stateLocked(), ErrIllegalTransition))
+	default:
+		a.reg.observers = append(a.reg.observers, f)
 	}
 }
 

@@ -187,11 +187,11 @@ func (a *App) JournalHandler() http.Handler {
 	})
 }
 
-// deliver logs the transitions not yet logged. Each stretch of the
-// lifecycle delivers its own, on its owner's goroutine, so they are logged
-// in order.
+// deliver logs the transitions not yet delivered and hands them to the
+// OnTransition funcs. Each stretch of the lifecycle delivers its own, on its
+// owner's goroutine, so they are delivered in order, once each.
 func (r *run) deliver() {
-	if r.cfg.log == nil {
+	if r.cfg.log == nil && len(r.cfg.observers) == 0 {
 		return
 	}
 	for {
@@ -203,7 +203,25 @@ func (r *run) deliver() {
 		t := r.journal.transitions[r.journal.delivered]
 		r.journal.delivered++
 		r.mu.Unlock()
-		r.log(slog.LevelInfo, "lu: transition", "from", t.From.String(), "trigger", t.Trigger.String(),
-			"to", t.To.String(), "after", t.Duration)
+		if r.cfg.log != nil {
+			r.log(slog.LevelInfo, "lu: transition", "from", t.From.String(), "trigger", t.Trigger.String(),
+				"to", t.To.String(), "after", t.Duration)
+		}
+		for _, f := range r.cfg.observers {
+			r.observe(f, t)
+		}
 	}
+}
+
+// observe hands a transition to an OnTransition func, containing a panic
+// (or runtime.Goexit) as a failing callback.
+func (r *run) observe(f func(JournalTransition), t JournalTransition) {
+	returned := false
+	defer func() {
+		if !returned {
+			r.callbackFailed("an OnTransition func", recover(), true)
+		}
+	}()
+	f(t)
+	returned = true
 }

@@ -75,6 +75,7 @@ type config struct {
 	startupTimeout, shutdownTimeout, drainDelay time.Duration
 	onEvent                                     OnEvent
 	log                                         *slog.Logger
+	observers                                   []func(JournalTransition)
 	processFile                                 string // "" without UseProcessFile
 }
 
@@ -159,6 +160,12 @@ func (a *App) checkLocked() error {
 	return errors.Join(append(errs, a.takeErrsLocked())...)
 }
 
+// callbacks reports whether user code runs on the lifecycle's own
+// goroutines: OnEvent, the Logger's handler, OnTransition funcs.
+func (c *config) callbacks() bool {
+	return c.onEvent != nil || c.log != nil || len(c.observers) > 0
+}
+
 // configLocked applies the defaults and returns what the run reads.
 func (a *App) configLocked() config {
 	if a.StartupTimeout == 0 {
@@ -168,7 +175,7 @@ func (a *App) configLocked() config {
 		a.ShutdownTimeout = DefaultTimeout
 	}
 	c := config{startupTimeout: a.StartupTimeout, shutdownTimeout: a.ShutdownTimeout, drainDelay: a.DrainDelay,
-		onEvent: a.OnEvent, log: a.Logger}
+		onEvent: a.OnEvent, log: a.Logger, observers: a.reg.observers}
 	if a.UseProcessFile {
 		c.processFile = a.ProcessFile
 		if c.processFile == "" {
@@ -213,11 +220,13 @@ func (r *run) launch() error {
 		started = r.advance(TriggerStarted, StateRunning)
 	}
 	if started {
+		// A callback failing as the App reports that it runs fails Launch.
+		failures := r.callbackFailures()
 		r.deliver()
 		if err := r.emit(r.launchCtx, AppRunning, ""); err != nil {
-			started = false
 			r.failCallback(err)
 		}
+		started = r.callbackFailures() == failures
 	}
 	if started {
 		return nil
@@ -363,6 +372,13 @@ func (r *run) launchError() error {
 		return fmt.Errorf("lu: start-up interrupted: %w", r.result)
 	}
 	return errors.Join(fmt.Errorf("lu: start-up interrupted: %w", cause), r.result)
+}
+
+// callbackFailures returns how many callbacks have failed so far.
+func (r *run) callbackFailures() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.callbackErrs)
 }
 
 // stopRequested reports whether the App has begun to stop.

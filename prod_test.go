@@ -342,3 +342,70 @@ func TestJournalTimesAreExact(t *testing.T) {
 		}
 	})
 }
+
+func TestOnTransition(t *testing.T) {
+	paths := []struct {
+		name string
+		run  func(t *testing.T, a *App)
+	}{
+		{"a normal run", func(t *testing.T, a *App) {
+			require.NoError(t, a.Launch(context.Background()))
+			require.NoError(t, a.Shutdown())
+		}},
+		{"a failed start-up", func(t *testing.T, a *App) {
+			a.OnStartUp(func(context.Context) error { return errors.New("no") })
+			require.Error(t, a.Launch(context.Background()))
+		}},
+		{"a failing process", func(t *testing.T, a *App) {
+			a.AddProcess(Process{Name: "p", Run: func(context.Context) error { return errors.New("boom") }})
+			require.NoError(t, a.Launch(context.Background()))
+			<-a.WaitForShutdown()
+			require.Error(t, a.Shutdown())
+		}},
+	}
+	for _, tt := range paths {
+		t.Run(tt.name+" delivers every transition in order, once", func(t *testing.T) {
+			var mu sync.Mutex
+			var got [2][]JournalTransition
+			a := &App{}
+			for i := range got {
+				a.OnTransition(func(tr JournalTransition) {
+					mu.Lock()
+					defer mu.Unlock()
+					got[i] = append(got[i], tr)
+				})
+			}
+			tt.run(t, a)
+			want := a.Journal().Transitions
+			require.NotEmpty(t, want)
+			assert.Equal(t, StateTerminated, want[len(want)-1].To)
+			mu.Lock()
+			defer mu.Unlock()
+			assert.Equal(t, want, got[0])
+			assert.Equal(t, want, got[1])
+		})
+	}
+	t.Run("a panic is contained and reported", func(t *testing.T) {
+		a := &App{}
+		a.OnTransition(func(tr JournalTransition) {
+			if tr.To == StateRunning {
+				panic("observer")
+			}
+		})
+		err := a.Launch(context.Background())
+		var pe *PanicError
+		require.ErrorAs(t, err, &pe, "a callback failing as the App starts fails Launch")
+		assert.Equal(t, "observer", pe.Value)
+		assert.Equal(t, StateTerminated, a.State())
+		assert.ErrorAs(t, a.Shutdown(), &pe)
+	})
+	t.Run("nil, and after Launch, are errors", func(t *testing.T) {
+		a := &App{}
+		a.OnTransition(nil)
+		assert.ErrorContains(t, a.Launch(context.Background()), "OnTransition with a nil func")
+		b := &App{}
+		require.NoError(t, b.Launch(context.Background()))
+		b.OnTransition(func(JournalTransition) {})
+		assert.ErrorContains(t, b.Shutdown(), "OnTransition in state Running")
+	})
+}

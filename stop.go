@@ -77,7 +77,7 @@ func (a *App) Stop(cause error) {
 // once (a process cannot wait for the stop, which waits for it), and a
 // callback that calls runtime.Goexit during the stop ends that goroutine,
 // never the caller's. Shutdown, which waits anyway, runs the stop itself
-// when there is no such callback (no OnEvent, no Logger): that spares a
+// when there is no such callback (see config.callbacks): that spares a
 // goroutine whose stack must grow, 18% of a launch and shutdown of one
 // process (BenchmarkLaunch, N=1).
 func (r *run) requestStop(t Trigger, req stopRequest) error {
@@ -85,7 +85,7 @@ func (r *run) requestStop(t Trigger, req stopRequest) error {
 	from, to, err := r.fireLocked(t, req)
 	r.mu.Unlock()
 	if !from.stopping() && to.stopping() {
-		if t == TriggerShutdown && r.cfg.onEvent == nil && r.cfg.log == nil {
+		if t == TriggerShutdown && !r.cfg.callbacks() {
 			r.stop()
 		} else {
 			go r.stop()
