@@ -187,4 +187,3 @@ func describeMode(m fs.FileMode) string {
 	}
 	return "mode " + m.String()
 }
-
