@@ -136,6 +136,7 @@ type App struct {
 	startRun      *hookRun
 	stopRun       *hookRun
 	shutdownFuncs int // processes with a Shutdown func
+	startsPassed  int // processes before this index passed their Start; Launch goroutine, before the stop
 	procErrs      []error
 }
 
@@ -424,12 +425,13 @@ func (a *App) start(ctx context.Context, deadline time.Time) error {
 	a.procCtx, a.cancelProcs = context.WithCancelCause(a.detached)
 	a.mu.Unlock()
 
-	for _, p := range a.procs.all {
+	for i, p := range a.procs.all {
 		if p.Start != nil {
 			if err := p.Start(ctx); err != nil {
 				return fmt.Errorf("lu: Start of process %q: %w", p.Name, err)
 			}
 		}
+		a.startsPassed = i + 1
 	}
 
 	a.startProcesses()
@@ -585,8 +587,8 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 	var stuck []bool // Shutdown funcs that did not return, by process
 	n := 0
 	if a.shutdownFuncs > 0 {
-		for _, p := range a.procs.all {
-			if p.Shutdown != nil && p.state.Load() != procNotStarted {
+		for i, p := range a.procs.all {
+			if a.needsShutdown(i, p) {
 				n++
 			}
 		}
@@ -597,7 +599,7 @@ func (a *App) stopProcesses(ctx context.Context, cause error, began, deadline ti
 		results := make(chan shutdownResult, n) // sized to its senders
 		stuck = make([]bool, a.procs.len())
 		for i, p := range a.procs.all {
-			if p.Shutdown != nil && p.state.Load() != procNotStarted {
+			if a.needsShutdown(i, p) {
 				stuck[i] = true
 				go func() { results <- shutdownResult{i, callShutdown(pctx, p)} }()
 			}
@@ -673,6 +675,12 @@ const stopClockTick = time.Millisecond
 // stopClockMin is the number of processes from which the stop keeps a
 // clock for them: with fewer, each reads the clock itself.
 const stopClockMin = 64
+
+// needsShutdown reports whether the stop calls p's Shutdown func: p was
+// started, or its Start succeeded even if its Run never began.
+func (a *App) needsShutdown(i int, p *procRun) bool {
+	return p.Shutdown != nil && (p.state.Load() != procNotStarted || (p.Start != nil && i < a.startsPassed))
+}
 
 type shutdownResult struct {
 	i   int
