@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -200,6 +201,54 @@ func TestHTTPClosesWhenTheGracefulPhaseRunsOut(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the client is still waiting")
 	}
+}
+
+// TestHTTPShutdownClosesWhenItsDeadlinePasses drives the process's funcs
+// as an App does, with a Run context that stays live: Shutdown alone
+// closes the server, and Run returns only after it.
+func TestHTTPShutdownClosesWhenItsDeadlinePasses(t *testing.T) {
+	reqCtx := make(chan context.Context, 1)
+	var inFlight atomic.Pointer[context.Context]
+	srv := process.NewHTTPServer("api", &http.Server{
+		Addr:              "127.0.0.1:0",
+		ReadHeaderTimeout: time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx := r.Context()
+			inFlight.Store(&ctx)
+			reqCtx <- ctx
+			<-ctx.Done()
+		}),
+	})
+	p := srv.Process()
+	require.NoError(t, p.Start(context.Background()))
+	runDone := make(chan error, 1)
+	go func() {
+		err := p.Run(context.Background())
+		if ctx := inFlight.Load(); ctx == nil || (*ctx).Err() == nil {
+			err = errors.New("Run returned while a request was still live")
+		}
+		runDone <- err
+	}()
+	clientDone := make(chan struct{})
+	go func() {
+		defer close(clientDone)
+		if resp, err := http.Get("http://" + srv.Addr().String() + "/"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	ctx := <-reqCtx
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	err := p.Shutdown(shutdownCtx)
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
+	select {
+	case <-ctx.Done():
+	default:
+		t.Fatal("the request's context is still live after Shutdown returned")
+	}
+	assert.NoError(t, <-runDone)
+	<-clientDone
 }
 
 func TestHTTPRunWithoutAnApp(t *testing.T) {
