@@ -79,6 +79,9 @@ func NewFileCursor(dir string) (*FileCursor, error) {
 		return nil, fmt.Errorf("process: NewFileCursor: %s is not a directory", dir)
 	}
 	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs) // one lock, however the directory is named
+	}
 	if err != nil {
 		return nil, fmt.Errorf("process: NewFileCursor: %w", err)
 	}

@@ -136,6 +136,9 @@ func (h *HTTPServer) start(ctx context.Context) error {
 	if h.started {
 		return nil
 	}
+	if h.tls && h.certFile == "" && h.keyFile == "" && !hasCertificates(h.server.TLSConfig) {
+		return errors.New("no TLS certificate: give its files, or set the server's TLSConfig")
+	}
 	if h.tls && (h.certFile != "" || h.keyFile != "") {
 		if _, err := tls.LoadX509KeyPair(h.certFile, h.keyFile); err != nil {
 			if _, named := errors.AsType[*fs.PathError](err); named {
@@ -181,6 +184,12 @@ func (h *HTTPServer) close() {
 	_ = h.server.Close()
 }
 
+// hasCertificates reports whether cfg provides a certificate, as ServeTLS
+// requires when it is given no files.
+func hasCertificates(cfg *tls.Config) bool {
+	return cfg != nil && (len(cfg.Certificates) > 0 || cfg.GetCertificate != nil || cfg.GetConfigForClient != nil)
+}
+
 // listenAddr is the address ListenAndServe would listen on.
 func listenAddr(addr string, tls bool) string {
 	switch {
@@ -194,6 +203,9 @@ func listenAddr(addr string, tls bool) string {
 
 func (h *HTTPServer) run(ctx context.Context) error {
 	if err := h.start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
 		return err
 	}
 	// Without an App, nothing calls Shutdown: the end of ctx closes the
