@@ -18,7 +18,9 @@ var ErrBreakContextLoop = lu.ErrBreakContextLoop
 
 // ContextFunc derives the context a loop iteration runs with from the
 // process's context, and returns the func that releases it. It may block,
-// for example until this replica holds a role; an error ends the process.
+// for example until this replica holds a role. An error while the
+// process's context is live ends a loop's process; a scheduled process
+// counts it and tries again after its error sleep.
 type ContextFunc = func(ctx context.Context) (context.Context, context.CancelFunc, error)
 
 // AwaitRoleFunc returns the ContextFunc that waits for the named role.
@@ -124,7 +126,8 @@ func (l *loop) iterate(ctx context.Context, errCount *uint) (bool, error) {
 		if l.once {
 			return true, nil
 		}
-		return false, l.wait(ctx, l.o.sleep())
+		l.sleep(ctx, l.o.sleep())
+		return false, nil
 	case l.o.breakable && errors.Is(err, ErrBreakContextLoop):
 		l.o.logger.Info("loop ended by its func", "reason", err)
 		return true, nil
@@ -139,17 +142,15 @@ func (l *loop) iterate(ctx context.Context, errCount *uint) (bool, error) {
 	if l.o.maxErrors > 0 && *errCount >= l.o.maxErrors {
 		return true, fmt.Errorf("giving up after %d consecutive errors: %w", *errCount, err)
 	}
-	return false, l.wait(ctx, l.o.errorSleep(*errCount, err))
+	l.sleep(ctx, l.o.errorSleep(*errCount, err))
+	return false, nil
 }
 
-// wait sleeps d on the process's clock. The end of the run's context (a
-// lost role, say) is not an error: the loop then asks for a new one.
-func (l *loop) wait(ctx context.Context, d time.Duration) error {
-	err := lu.Wait(ctx, l.o.clock, d)
-	if err != nil && ctx.Err() != nil {
-		return nil
-	}
-	return err
+// sleep sleeps d on the process's clock, or until the run's context ends:
+// the loop then stops, or asks for a new context if only the run's ended
+// (a lost role, say).
+func (l *loop) sleep(ctx context.Context, d time.Duration) {
+	_ = lu.Wait(ctx, l.o.clock, d)
 }
 
 // NoOp returns a process that does nothing until the App stops.

@@ -24,11 +24,12 @@ type options struct {
 }
 
 // Option configures a process built by this package. As in Luno's lu, an
-// option given a nil value (a nil clock, sleep func, metrics or logger)
-// leaves the default in place.
+// option given a nil value (a nil clock, sleep or error-sleep func,
+// metrics or logger) puts the default back.
 type Option func(*options)
 
-// Defaults that a nil value in an option restores.
+// The error sleeps without WithErrorSleepFunc; with a nil one it is
+// defaultErrorSleep for every process.
 const (
 	defaultErrorSleep          = 10 * time.Second
 	defaultScheduledErrorSleep = 10 * time.Minute
