@@ -52,7 +52,9 @@ func SecureHTTP(name string, server *http.Server, tlsCert, tlsKey string) lu.Pro
 // To cancel the requests' contexts when it closes, Start wraps the
 // server's BaseContext (the one given, if any, stays their parent).
 // If Start succeeded but Run never began (a later start-up step failed),
-// Shutdown closes the listener. http.ErrServerClosed is success. An
+// Shutdown closes the listener. Hijacked connections (WebSockets, say) are
+// their handlers' to close, as with http.Server: register that with the
+// server's RegisterOnShutdown. http.ErrServerClosed is success. An
 // HTTPServer runs once, as an http.Server does; make one per App.
 type HTTPServer struct {
 	name     string
