@@ -174,16 +174,18 @@ func (h *HTTPServer) start(ctx context.Context) error {
 	return nil
 }
 
-// close cancels the requests' contexts and closes the server: its
-// listeners and connections.
+// close closes the server (its listeners and connections), then cancels
+// the requests' contexts. In that order: a handler that returns once its
+// context is cancelled must not have its response reach the client as if
+// it had succeeded.
 func (h *HTTPServer) close() {
+	_ = h.server.Close()
 	h.mu.Lock()
 	cancels := h.cancels
 	h.mu.Unlock()
 	for _, cancel := range cancels {
 		cancel()
 	}
-	_ = h.server.Close()
 }
 
 // hasCertificates reports whether cfg provides a certificate, as ServeTLS
