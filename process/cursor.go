@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 )
@@ -45,14 +46,24 @@ func (c *memoryCursor) Set(_ context.Context, name, value string) error {
 // FileCursor is a Cursor that survives restarts: one file per name in a
 // directory. Each Set writes a temporary file, syncs it, renames it over
 // the old one and syncs the directory, so a crash at any point leaves
-// either the old value or the new one, never a torn or empty file.
+// either the old value or the new one, never a torn or empty file; the
+// temporary files that crashes leave behind are removed by the next
+// [NewFileCursor] on the directory. A directory belongs to one process at
+// a time: FileCursors of one process on the same directory share its lock,
+// but two processes must not share a directory.
 type FileCursor struct {
 	dir string
-	mu  sync.Mutex // one writer at a time within the process
+	mu  *sync.Mutex // one writer at a time per directory, within the process
 }
 
+// dirLocks holds one mutex per directory, for the FileCursors of this
+// process: a cursor opening a directory must not remove the temporary file
+// of another one writing there.
+var dirLocks sync.Map // cleaned absolute path -> *sync.Mutex
+
 // NewFileCursor returns a FileCursor storing its files in dir, which it
-// creates if needed.
+// creates if needed, and removes the temporary files that writes
+// interrupted by a crash left there.
 func NewFileCursor(dir string) (*FileCursor, error) {
 	if dir == "" {
 		return nil, errors.New("process: NewFileCursor: empty directory")
@@ -67,14 +78,54 @@ func NewFileCursor(dir string) (*FileCursor, error) {
 	if !info.IsDir() {
 		return nil, fmt.Errorf("process: NewFileCursor: %s is not a directory", dir)
 	}
-	return &FileCursor{dir: dir}, nil
+	abs, err := filepath.Abs(dir)
+	if err == nil {
+		abs, err = filepath.EvalSymlinks(abs) // one lock, however the directory is named
+	}
+	if err != nil {
+		return nil, fmt.Errorf("process: NewFileCursor: %w", err)
+	}
+	mu, _ := dirLocks.LoadOrStore(abs, new(sync.Mutex))
+	c := &FileCursor{dir: dir, mu: mu.(*sync.Mutex)}
+	if err := c.removeTemporaries(); err != nil {
+		return nil, fmt.Errorf("process: NewFileCursor: removing stale temporary files: %w", err)
+	}
+	return c, nil
+}
+
+// temporary matches the names of the temporary files that Set writes:
+// "." + the cursor file's name + "." + the random part of os.CreateTemp.
+var temporary = regexp.MustCompile(`^\..*\.cursor\.[0-9]+$`)
+
+func (c *FileCursor) removeTemporaries() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	entries, err := os.ReadDir(c.dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range entries {
+		if e.Type().IsRegular() && temporary.MatchString(e.Name()) {
+			if err := os.Remove(filepath.Join(c.dir, e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Path returns the file that holds name's value, for messages and
+// operators; it need not exist.
+func (c *FileCursor) Path(name string) string {
+	return filepath.Join(c.dir, url.PathEscape(name)+".cursor")
 }
 
 func (c *FileCursor) path(name string) (string, error) {
 	if name == "" {
 		return "", errors.New("process: file cursor: empty name")
 	}
-	return filepath.Join(c.dir, url.PathEscape(name)+".cursor"), nil
+	return c.Path(name), nil
 }
 
 // Get returns the value stored under name, or "" if there is none.
@@ -88,7 +139,7 @@ func (c *FileCursor) Get(_ context.Context, name string) (string, error) {
 		return "", nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("process: file cursor %q: %w", name, err)
+		return "", fmt.Errorf("process: file cursor: %w", err) // the error names the file
 	}
 	return strings.TrimSpace(string(b)), nil
 }
@@ -102,11 +153,14 @@ func (c *FileCursor) Set(_ context.Context, name, value string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err := writeAtomically(p, []byte(value+"\n")); err != nil {
-		return fmt.Errorf("process: file cursor %q: %w", name, err)
+		return fmt.Errorf("process: file cursor: %w", err) // the error names the file
 	}
 	return nil
 }
 
+// writeAtomically writes data to path through a temporary file in the same
+// directory. An error from the write, sync or rename names the file
+// concerned.
 func writeAtomically(path string, data []byte) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
@@ -64,26 +65,29 @@ func ExampleScheduled() {
 }
 
 func ExampleHTTP() {
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	addr := ln.Addr().String()
-	ln.Close()
+	taken, _ := net.Listen("tcp", "127.0.0.1:0")
+	defer taken.Close()
 
+	var a lu.App
+	a.AddProcess(process.HTTP("api", &http.Server{Addr: taken.Addr().String(), ReadHeaderTimeout: time.Second}))
+	err := a.Launch(context.Background()) // the port is bound during start-up
+	fmt.Println(strings.Contains(err.Error(), "bind: address already in use"), a.State())
+	// Output:
+	// true Terminated
+}
+
+func ExampleNewHTTPServer() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/hello", func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "hello") })
+	api := process.NewHTTPServer("api", &http.Server{Addr: "127.0.0.1:0", Handler: mux, ReadHeaderTimeout: time.Second})
+
 	var a lu.App
-	a.AddProcess(process.HTTP("api", &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: time.Second}))
+	a.AddProcess(api.Process())
 	if err := a.Launch(context.Background()); err != nil {
 		fmt.Println(err)
 		return
 	}
-	var resp *http.Response
-	var err error
-	for range 100 { // the server starts listening in its own goroutine
-		if resp, err = http.Get("http://" + addr + "/hello"); err == nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	resp, err := http.Get("http://" + api.Addr().String() + "/hello") // the port chosen for ":0"
 	if err == nil {
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()

@@ -18,7 +18,9 @@ var ErrBreakContextLoop = lu.ErrBreakContextLoop
 
 // ContextFunc derives the context a loop iteration runs with from the
 // process's context, and returns the func that releases it. It may block,
-// for example until this replica holds a role; an error ends the process.
+// for example until this replica holds a role. An error while the
+// process's context is live ends a loop's process; a scheduled process
+// counts it and tries again after its error sleep.
 type ContextFunc = func(ctx context.Context) (context.Context, context.CancelFunc, error)
 
 // AwaitRoleFunc returns the ContextFunc that waits for the named role.
@@ -29,25 +31,31 @@ func currentContext(ctx context.Context) (context.Context, context.CancelFunc, e
 }
 
 // Loop returns a process that calls f until the App stops. After a run
-// that succeeded it sleeps the sleep (default 0); after an error it logs
-// it with the process's name, counts it and sleeps the error sleep
-// (default 10 s). context.Canceled is not a failure. With WithMaxErrors it
-// gives up after that many consecutive errors and returns the last, which
-// stops the App. It panics if f is nil.
+// that succeeded it sleeps the sleep (default none); after an error it
+// logs it with the process's name, counts it and sleeps the error sleep
+// (default 10 s). With WithMaxErrors it gives up after that many
+// consecutive errors and returns the last, which stops the App.
+//
+// Only the end of the loop's own context stops it: an error that f returns
+// once that context is done (its cause, say, or a wrapped
+// context.Canceled) is neither logged nor counted, whatever the cause. An
+// error while the context is live is an error, context.Canceled from an
+// inner call included, and takes the error sleep. It panics if f is nil.
 func Loop(f lu.ProcessFunc, opts ...Option) lu.Process {
 	return newLoop("Loop", currentContext, f, false, opts)
 }
 
 // Retry returns a process that calls f until it succeeds once, then ends
-// quietly. Errors are handled as by [Loop].
+// quietly. Errors are handled as by [Loop], WithMaxErrors included.
 func Retry(f lu.ProcessFunc, opts ...Option) lu.Process {
 	return newLoop("Retry", currentContext, f, true, opts)
 }
 
 // ContextLoop is [Loop] with each run made under a context from getCtx, for
 // example one that is held only while this replica holds a role. When that
-// context ends, the loop asks getCtx for a new one. It panics if getCtx or
-// f is nil.
+// context ends, the loop asks getCtx for a new one; an error from getCtx
+// while the loop's context is live ends the process with that error. It
+// panics if getCtx or f is nil.
 func ContextLoop(getCtx ContextFunc, f lu.ProcessFunc, opts ...Option) lu.Process {
 	return newLoop("ContextLoop", getCtx, f, false, opts)
 }
@@ -64,7 +72,7 @@ func newLoop(constructor string, getCtx ContextFunc, f lu.ProcessFunc, once bool
 	if getCtx == nil {
 		panic(fmt.Sprintf("process: %s: nil ContextFunc", constructor))
 	}
-	l := &loop{o: resolve(constructor, options{}, opts), getCtx: getCtx, f: f, once: once}
+	l := &loop{o: resolve(constructor, options{name: callerName()}, opts), getCtx: getCtx, f: f, once: once}
 	return lu.Process{Name: l.o.name, Run: l.run}
 }
 
@@ -78,12 +86,12 @@ type loop struct {
 func (l *loop) run(ctx context.Context) error {
 	var errCount uint
 	for ctx.Err() == nil {
-		runCtx, release, err := l.getCtx(ctx)
+		runCtx, release, err := runContext(ctx, l.getCtx)
 		if err != nil {
 			if ctx.Err() != nil {
 				break
 			}
-			return fmt.Errorf("process %q: getting a context: %w", l.o.name, err)
+			return err
 		}
 		done, err := l.iterate(runCtx, &errCount)
 		release()
@@ -94,42 +102,55 @@ func (l *loop) run(ctx context.Context) error {
 	return context.Cause(ctx)
 }
 
+// runContext calls getCtx, and turns what it cannot use into an error.
+func runContext(ctx context.Context, getCtx ContextFunc) (context.Context, context.CancelFunc, error) {
+	runCtx, release, err := getCtx(ctx)
+	switch {
+	case err != nil:
+		return nil, nil, fmt.Errorf("getting a context: %w", err)
+	case runCtx == nil:
+		return nil, nil, errors.New("getting a context: the ContextFunc returned a nil context")
+	case release == nil:
+		release = func() {}
+	}
+	return runCtx, release, nil
+}
+
 // iterate runs f once and sleeps. It reports whether the loop is over, and
 // the error that ends the process, if any.
 func (l *loop) iterate(ctx context.Context, errCount *uint) (bool, error) {
 	err := l.f(ctx)
 	switch {
-	case l.o.breakable && errors.Is(err, ErrBreakContextLoop):
-		l.o.logger.Info("loop ended by its func", "reason", err)
-		return true, nil
 	case err == nil:
 		*errCount = 0
 		if l.once {
 			return true, nil
 		}
-		return false, l.wait(ctx, l.o.sleep())
-	case errors.Is(err, context.Canceled):
-		// Stopping, or the run's context ended: not a failure.
-		*errCount = 0
-		return false, l.wait(ctx, l.o.sleep())
+		l.sleep(ctx, l.o.sleep())
+		return false, nil
+	case l.o.breakable && errors.Is(err, ErrBreakContextLoop):
+		l.o.logger.Info("loop ended by its func", "reason", err)
+		return true, nil
+	case ctx.Err() != nil:
+		// The run's context ended (the App is stopping, or a role was
+		// lost): whatever f returned says so, and is not its failure.
+		return false, nil
 	}
 	*errCount++
 	l.o.metrics.ProcessError(l.o.name)
 	l.o.logger.Error("process failed", "error", err, "consecutive_errors", *errCount)
 	if l.o.maxErrors > 0 && *errCount >= l.o.maxErrors {
-		return true, fmt.Errorf("process %q: giving up after %d consecutive errors: %w", l.o.name, *errCount, err)
+		return true, fmt.Errorf("giving up after %d consecutive errors: %w", *errCount, err)
 	}
-	return false, l.wait(ctx, l.o.errorSleep(*errCount, err))
+	l.sleep(ctx, l.o.errorSleep(*errCount, err))
+	return false, nil
 }
 
-// wait sleeps d on the process's clock. The end of the run's context (a
-// lost role, say) is not an error: the loop then asks for a new one.
-func (l *loop) wait(ctx context.Context, d time.Duration) error {
-	err := lu.Wait(ctx, l.o.clock, d)
-	if err != nil && ctx.Err() != nil {
-		return nil
-	}
-	return err
+// sleep sleeps d on the process's clock, or until the run's context ends:
+// the loop then stops, or asks for a new context if only the run's ended
+// (a lost role, say).
+func (l *loop) sleep(ctx context.Context, d time.Duration) {
+	_ = lu.Wait(ctx, l.o.clock, d)
 }
 
 // NoOp returns a process that does nothing until the App stops.

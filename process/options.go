@@ -23,21 +23,28 @@ type options struct {
 	logger     *slog.Logger
 }
 
-// Option configures a process built by this package.
+// Option configures a process built by this package. As in Luno's lu, an
+// option given a nil value (a nil clock, sleep or error-sleep func,
+// metrics or logger) puts the default back.
 type Option func(*options)
 
-// resolve applies opts over defaults, fills in what is still unset, and
-// panics with a clear message, naming the constructor, on bad input.
+// The error sleeps without WithErrorSleepFunc; with a nil one it is
+// defaultErrorSleep for every process.
+const (
+	defaultErrorSleep          = 10 * time.Second
+	defaultScheduledErrorSleep = 10 * time.Minute
+)
+
+// resolve applies opts over defaults and fills in what is still unset. A
+// nil Option has no meaning: it panics with a message naming the
+// constructor.
 func resolve(constructor string, defaults options, opts []Option) options {
 	o := defaults
-	for _, opt := range opts {
+	for i, opt := range opts {
 		if opt == nil {
-			panic(fmt.Sprintf("process: %s: nil Option", constructor))
+			panic(fmt.Sprintf("process: %s: nil Option (option %d)", constructor, i+1))
 		}
 		opt(&o)
-	}
-	if o.name == "" {
-		o.name = callerName()
 	}
 	if o.role == "" {
 		o.role = o.name
@@ -46,7 +53,7 @@ func resolve(constructor string, defaults options, opts []Option) options {
 		o.sleep = SleepFor(0)
 	}
 	if o.errorSleep == nil {
-		o.errorSleep = ErrorSleepFor(10 * time.Second)
+		o.errorSleep = ErrorSleepFor(defaultErrorSleep)
 	}
 	if o.clock == nil {
 		o.clock = clock.RealClock{}
@@ -61,15 +68,11 @@ func resolve(constructor string, defaults options, opts []Option) options {
 	return o
 }
 
-// mustNotBeNegative panics if d is negative: a sleep cannot be.
-func mustNotBeNegative(option string, d time.Duration) {
-	if d < 0 {
-		panic(fmt.Sprintf("process: %s: negative duration %v", option, d))
-	}
-}
-
 // WithName names the process in events, logs and metrics. Without it, a
-// process is named after the function that created it.
+// process is named after the function that built it, without its package,
+// as Luno's lu names it: "newWorker", "(*Service).Start", "main". Function
+// literals are skipped for the function that called them, and the name is
+// empty when there is none (a process built in a goroutine's literal).
 func WithName(name string) Option {
 	return func(o *options) { o.name = name }
 }
@@ -80,58 +83,51 @@ func WithRole(role string) Option {
 	return func(o *options) { o.role = role }
 }
 
-// SleepFunc returns how long to sleep after a run that succeeded.
+// SleepFunc returns how long to sleep after a run that succeeded. Zero or
+// less is no sleep.
 type SleepFunc func() time.Duration
 
-// SleepFor returns a SleepFunc that always sleeps d. It panics if d is
-// negative.
+// SleepFor returns a SleepFunc that always sleeps d; zero or less is no
+// sleep.
 func SleepFor(d time.Duration) SleepFunc {
-	mustNotBeNegative("SleepFor", d)
 	return func() time.Duration { return d }
 }
 
-// WithSleep makes the process sleep d after every run that succeeded. It
-// panics if d is negative.
+// WithSleep makes the process sleep d after every run that succeeded; zero
+// or less is no sleep, the default.
 func WithSleep(d time.Duration) Option {
-	mustNotBeNegative("WithSleep", d)
 	return WithSleepFunc(SleepFor(d))
 }
 
 // WithSleepFunc sets how long the process sleeps after a run that
-// succeeded. It panics if f is nil.
+// succeeded. A nil f restores the default: no sleep.
 func WithSleepFunc(f SleepFunc) Option {
-	if f == nil {
-		panic("process: WithSleepFunc: nil SleepFunc")
-	}
 	return func(o *options) { o.sleep = f }
 }
 
 // ErrorSleepFunc returns how long to sleep after an error; errCount is the
 // number of consecutive errors so far (at least 1) and err the latest. It
-// returns the duration to wait, and does not sleep itself.
+// returns the duration to wait, and does not sleep itself. Zero or less is
+// no sleep.
 type ErrorSleepFunc func(errCount uint, err error) time.Duration
 
-// ErrorSleepFor returns an ErrorSleepFunc that always sleeps d. It panics if
-// d is negative.
+// ErrorSleepFor returns an ErrorSleepFunc that always sleeps d; zero or
+// less is no sleep.
 func ErrorSleepFor(d time.Duration) ErrorSleepFunc {
-	mustNotBeNegative("ErrorSleepFor", d)
 	return func(uint, error) time.Duration { return d }
 }
 
-// WithErrorSleep makes the process sleep d after every error. It panics if
-// d is negative.
+// WithErrorSleep makes the process sleep d after every error; zero or less
+// is no sleep.
 func WithErrorSleep(d time.Duration) Option {
-	mustNotBeNegative("WithErrorSleep", d)
 	return WithErrorSleepFunc(ErrorSleepFor(d))
 }
 
 // WithErrorSleepFunc sets how long the process sleeps after an error, for
-// example [MakeErrorSleepFunc] or [ExponentialBackoff]. It panics if f is
-// nil.
+// example [MakeErrorSleepFunc] or [ExponentialBackoff]. A nil f restores
+// the default of Luno's lu: 10 s after every error, for a [Scheduled]
+// process too (whose default without this option is 10 minutes).
 func WithErrorSleepFunc(f ErrorSleepFunc) Option {
-	if f == nil {
-		panic("process: WithErrorSleepFunc: nil ErrorSleepFunc")
-	}
 	return func(o *options) { o.errorSleep = f }
 }
 
@@ -141,12 +137,12 @@ var DefaultBackoff = []uint{1, 2, 5, 10, 20, 50, 100}
 // MakeErrorSleepFunc returns an ErrorSleepFunc that retries at once for the
 // first r consecutive errors, then sleeps d times the multipliers in
 // backoff, one per further error, staying on the last one. With no
-// multipliers it sleeps d. It panics if d is negative.
+// multipliers it sleeps d. A product too large for a time.Duration is the
+// largest one, and a d of zero or less is no sleep.
 //
 // For example MakeErrorSleepFunc(2, time.Second, DefaultBackoff) sleeps 0,
 // 0, 1s, 2s, 5s, 10s, 20s, 50s, 100s, 100s, ...
 func MakeErrorSleepFunc(r uint, d time.Duration, backoff []uint) ErrorSleepFunc {
-	mustNotBeNegative("MakeErrorSleepFunc", d)
 	backoff = append([]uint(nil), backoff...)
 	return func(errCount uint, _ error) time.Duration {
 		if errCount <= r {
@@ -155,9 +151,28 @@ func MakeErrorSleepFunc(r uint, d time.Duration, backoff []uint) ErrorSleepFunc 
 		if len(backoff) == 0 {
 			return d
 		}
-		i := min(int(errCount-r)-1, len(backoff)-1)
-		return d * time.Duration(backoff[i])
+		i := min(errCount-r-1, uint(len(backoff)-1))
+		return mulSaturating(d, backoff[i])
 	}
+}
+
+// mulSaturating returns d·m, or the nearest time.Duration when that
+// overflows.
+func mulSaturating(d time.Duration, m uint) time.Duration {
+	switch {
+	case d == 0 || m == 0:
+		return 0
+	case uint64(m) > math.MaxInt64:
+		if d > 0 {
+			return math.MaxInt64
+		}
+		return math.MinInt64
+	case d > 0 && d > math.MaxInt64/time.Duration(m):
+		return math.MaxInt64
+	case d < 0 && d < math.MinInt64/time.Duration(m):
+		return math.MinInt64
+	}
+	return d * time.Duration(m)
 }
 
 // ExponentialBackoff returns an ErrorSleepFunc that doubles the sleep with
@@ -194,12 +209,9 @@ func WithMaxErrors(v uint) Option {
 	return func(o *options) { o.maxErrors = v }
 }
 
-// WithClock sets the clock the process sleeps on; tests pass a fake one.
-// It panics if c is nil.
+// WithClock sets the clock the process sleeps on and reads the time from;
+// tests pass a fake one. A nil c is the real clock.
 func WithClock(c clock.Clock) Option {
-	if c == nil {
-		panic("process: WithClock: nil clock")
-	}
 	return func(o *options) { o.clock = c }
 }
 
@@ -210,20 +222,14 @@ func WithBreakableLoop() Option {
 	return func(o *options) { o.breakable = true }
 }
 
-// WithMetrics reports the process's errors and cursor lag to m. Without it
-// nothing is reported.
+// WithMetrics reports the process's errors and cursor lag to m. Without it,
+// or with a nil m, nothing is reported.
 func WithMetrics(m Metrics) Option {
-	if m == nil {
-		panic("process: WithMetrics: nil Metrics")
-	}
 	return func(o *options) { o.metrics = m }
 }
 
 // WithLogger logs the process's errors to l, with the process's name.
-// Without it they go to slog.Default().
+// Without it, or with a nil l, they go to slog.Default().
 func WithLogger(l *slog.Logger) Option {
-	if l == nil {
-		panic("process: WithLogger: nil logger")
-	}
 	return func(o *options) { o.logger = l }
 }
