@@ -77,6 +77,12 @@ func (n *notifier) observe(t lu.JournalTransition) {
 	case t.To >= lu.StateDraining && !n.stopSent:
 		n.stopSent = true
 		msgs = append(msgs, daemon.SdNotifyStopping)
+		if n.watchdog > 0 {
+			// STOPPING=1 makes systemd disarm the watchdog, and a ping
+			// arms it again: the stop, which has just begun and is on
+			// schedule, is guarded from its start.
+			msgs = append(msgs, daemon.SdNotifyWatchdog)
+		}
 	}
 	n.queue = append(n.queue, msgs...)
 	n.last = n.last || final

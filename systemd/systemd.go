@@ -11,7 +11,7 @@
 //     interrupted);
 //   - WATCHDOG=1 every half of $WATCHDOG_USEC (WatchdogSec= in the unit)
 //     while the App is on schedule (see [Attach]), so that a wedged App
-//     stops pinging.
+//     stops pinging, and once more right after STOPPING=1.
 //
 // The datagrams are sent with github.com/coreos/go-systemd/v22/daemon, to
 // the socket named by $NOTIFY_SOCKET. Without $NOTIFY_SOCKET (the service
@@ -64,10 +64,13 @@ import (
 // Each budget is allowed 100 ms of slack for the App's own work. The
 // pings stop for good once a hook has been given up on, and resume when an
 // overrun stretch of the lifecycle ends on a stretch that is on schedule;
-// each change is logged to the App's Logger with its reason. Note that
-// systemd enforces WatchdogSec= only while the unit is active, between
-// READY=1 and STOPPING=1; TimeoutStartSec= and TimeoutStopSec= guard the
-// start-up and the stop.
+// each change is logged to the App's Logger with its reason.
+//
+// systemd arms the watchdog when the unit becomes active (READY=1) and
+// disarms it when the stop begins (STOPPING=1), but every WATCHDOG=1 arms
+// it again, whatever the unit's state: so one is sent right after
+// STOPPING=1, and the pings of a start-up or a stop keep the watchdog
+// armed through it, so that one that falls off schedule lets it fire.
 //
 // Attach returns an error, and attaches nothing, for a nil App, an App
 // already launched (wrapping [lu.ErrIllegalTransition]), a $WATCHDOG_USEC
