@@ -26,8 +26,11 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strconv"
+	"sync"
 	"time"
+	"weak"
 
 	"github.com/coreos/go-systemd/v22/daemon"
 
@@ -73,9 +76,10 @@ import (
 // armed through it, so that one that falls off schedule lets it fire.
 //
 // Attach returns an error, and attaches nothing, for a nil App, an App
-// already launched (wrapping [lu.ErrIllegalTransition]), a $WATCHDOG_USEC
-// that is not a positive whole number of microseconds, or, with
-// $WATCHDOG_USEC set, a $WATCHDOG_PID that is not a number.
+// already launched (wrapping [lu.ErrIllegalTransition]), an App attached
+// already, a $WATCHDOG_USEC that is not a positive whole number of
+// microseconds, or, with $WATCHDOG_USEC set, a $WATCHDOG_PID that is not
+// a number.
 func Attach(a *lu.App) error {
 	if a == nil {
 		return errors.New("systemd: Attach with a nil App")
@@ -91,9 +95,27 @@ func Attach(a *lu.App) error {
 	if err != nil {
 		return err
 	}
+	if !markAttached(a) {
+		return errors.New("systemd: Attach called twice on the same App: it would send every notification twice")
+	}
 	n := newNotifier(a, wd)
 	a.OnTransition(n.observe)
 	return nil
+}
+
+// attached holds the Apps attached so far, weakly: an App's entry goes
+// when the App does.
+var attached sync.Map // weak.Pointer[lu.App] to struct{}
+
+// markAttached records a as attached, and reports whether it was not
+// already.
+func markAttached(a *lu.App) bool {
+	wp := weak.Make(a)
+	if _, loaded := attached.LoadOrStore(wp, struct{}{}); loaded {
+		return false
+	}
+	runtime.AddCleanup(a, func(wp weak.Pointer[lu.App]) { attached.Delete(wp) }, wp)
+	return true
 }
 
 // watchdogInterval returns $WATCHDOG_USEC as a duration, or zero if the

@@ -101,6 +101,41 @@ func TestDatagramsFollowTheLifecycle(t *testing.T) {
 			want: []string{"STATUS=Startup", "STATUS=Terminating", "STOPPING=1", "STATUS=HookStop", "STATUS=Terminated"},
 		},
 		{
+			name: "an OnEvent callback panicking as the App stops",
+			run: func(t *testing.T, a *lu.App) error {
+				a.OnEvent = func(_ context.Context, e lu.Event) {
+					if e.Type == lu.AppTerminating {
+						panic("boom")
+					}
+				}
+				require.NoError(t, a.Launch(context.Background()))
+				return a.Shutdown()
+			},
+			want: concat(started, stopped),
+		},
+		{
+			name: "an OnEvent callback calling runtime.Goexit as the App stops",
+			run: func(t *testing.T, a *lu.App) error {
+				a.OnEvent = func(_ context.Context, e lu.Event) {
+					if e.Type == lu.AppTerminating || e.Type == lu.AppTerminated {
+						runtime.Goexit()
+					}
+				}
+				require.NoError(t, a.Launch(context.Background()))
+				return a.Shutdown()
+			},
+			want: concat(started, stopped),
+		},
+		{
+			name: "the Launch context already cancelled",
+			run: func(t *testing.T, a *lu.App) error {
+				ctx, cancel := context.WithCancel(context.Background())
+				cancel()
+				return a.Launch(ctx)
+			},
+			want: []string{"STATUS=Startup", "STATUS=Terminating", "STOPPING=1", "STATUS=HookStop", "STATUS=Terminated"},
+		},
+		{
 			name: "an OnEvent callback panicking as the App reports Running",
 			run: func(t *testing.T, a *lu.App) error {
 				a.OnEvent = func(_ context.Context, e lu.Event) {
@@ -200,6 +235,20 @@ func TestAttachRefuses(t *testing.T) {
 		assert.ErrorContains(t, err, "systemd: Attach in state Running")
 		require.NoError(t, a.Shutdown(), "nothing was registered")
 		assert.ErrorContains(t, Attach(a), "systemd: Attach in state Terminated")
+	})
+	t.Run("an App attached already", func(t *testing.T) {
+		path := socketPath(t)
+		notifyEnv(t, path, "")
+		conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+		require.NoError(t, err)
+		defer conn.Close()
+		a := &lu.App{}
+		require.NoError(t, Attach(a))
+		assert.EqualError(t, Attach(a), "systemd: Attach called twice on the same App: it would send every notification twice")
+		require.NoError(t, Attach(&lu.App{}), "another App")
+		require.NoError(t, a.Launch(context.Background()))
+		require.NoError(t, a.Shutdown())
+		assert.Equal(t, concat(started, stopped), drain(t, conn), "each notification once")
 	})
 	for _, tc := range []struct{ usec, pid, want string }{
 		{"abc", "", `$WATCHDOG_USEC="abc"`},
@@ -430,4 +479,37 @@ func TestLaunchRefusedThenLaunched(t *testing.T) {
 	time.Sleep(10 * time.Millisecond) // can only hide a stray datagram, never fail a correct run
 	rx.close()
 	assert.Equal(t, concat(started, stopped), rx.all())
+}
+
+// TestTinyWatchdog checks that a WATCHDOG_USEC of one microsecond, which
+// no one could honour, costs pings but troubles neither the App nor the
+// order of the notifications.
+func TestTinyWatchdog(t *testing.T) {
+	path := socketPath(t)
+	notifyEnv(t, path, "1")
+	rx := listen(t, path)
+	a := &lu.App{}
+	a.AddProcess(lu.Process{Name: "p", Run: blockUntilDone})
+	require.NoError(t, Attach(a))
+	require.NoError(t, a.Launch(context.Background()))
+	rx.waitFor(t, "WATCHDOG=1")
+	require.NoError(t, a.Shutdown())
+	assert.Equal(t, concat(started, stopped), without(rx.waitFor(t, "STATUS=Terminated"), "WATCHDOG=1"))
+}
+
+// TestAttachForgetsAppsThatAreGone checks that remembering which Apps are
+// attached holds on to none of them.
+func TestAttachForgetsAppsThatAreGone(t *testing.T) {
+	notifyEnv(t, socketPath(t), "")
+	count := func() int {
+		n := 0
+		attached.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	before := count()
+	for range 100 {
+		require.NoError(t, Attach(&lu.App{}))
+	}
+	require.GreaterOrEqual(t, count(), before+100)
+	require.Eventually(t, func() bool { runtime.GC(); return count() <= before }, 10*time.Second, 10*time.Millisecond)
 }
