@@ -39,7 +39,8 @@ import (
 
 // Attach makes a report its lifecycle to systemd over $NOTIFY_SOCKET (see
 // the package documentation for what is sent when). Call it before
-// [lu.App.Launch] (or [lu.App.Run]), once per App. Without $NOTIFY_SOCKET it
+// [lu.App.Launch] (or [lu.App.Run]), once per App, and for one App per
+// process: systemd knows one state per service. Without $NOTIFY_SOCKET it
 // does nothing: no callback is registered and no goroutine started.
 //
 // The notifications go out in lifecycle order from one goroutine of the
