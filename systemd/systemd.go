@@ -73,8 +73,9 @@ import (
 // systemd arms the watchdog when the unit becomes active (READY=1) and
 // disarms it when the stop begins (STOPPING=1), but every WATCHDOG=1 arms
 // it again, whatever the unit's state: so one is sent right after
-// STOPPING=1, and the pings of a start-up or a stop keep the watchdog
-// armed through it, so that one that falls off schedule lets it fire.
+// STOPPING=1, and the pings keep the watchdog armed through the start-up
+// and the stop, so that a start-up or a stop that falls off schedule lets
+// it fire.
 //
 // Attach returns an error, and attaches nothing, for a nil App, an App
 // already launched (wrapping [lu.ErrIllegalTransition]), an App attached
