@@ -15,14 +15,21 @@
 // preStop hook; a second SIGTERM during a slow shutdown exits at once.
 // -graph prints the service's own lifecycle diagram (Graphviz DOT) and
 // exits.
+//
+// Run by systemd as a Type=notify unit ($NOTIFY_SOCKET set), it reports
+// its state, READY=1 once it serves, STOPPING=1 as it begins to stop, and
+// the watchdog's pings (see docs/systemd.md for a unit file). The HTTP
+// listener is bound during start-up, so that ready means serving.
 package main
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -33,6 +40,7 @@ import (
 
 	"github.com/lu-go/lu"
 	"github.com/lu-go/lu/process"
+	"github.com/lu-go/lu/systemd"
 )
 
 func main() {
@@ -90,7 +98,7 @@ func run(args []string) int {
 		return lu.Wait(ctx, clock.RealClock{}, *stopDelay)
 	}, lu.WithHookName("flush counters"))
 	a.AddProcess(
-		process.HTTP("api", server),
+		httpProcess("api", server),
 		process.Loop(s.tick, process.WithName("reporter"), process.WithSleep(*every), process.WithLogger(log)),
 		process.Scheduled(process.ActiveContext(), cursor, "minutely-report",
 			process.Every(time.Minute), s.report, process.WithLogger(log)),
@@ -100,8 +108,40 @@ func run(args []string) int {
 		fmt.Print(a.Graph())
 		return 0
 	}
+	if err := systemd.Attach(a); err != nil { // does nothing unless run by systemd
+		log.Error("systemd", "error", err)
+		return 1
+	}
 	log.Info("serving", "addr", *addr)
 	return a.Run()
+}
+
+// httpProcess is process.HTTP with its listener bound by the process's
+// Start, during start-up: once the App is Running (and systemd told
+// READY=1) the port accepts connections, and a port in use fails Launch.
+func httpProcess(name string, server *http.Server) lu.Process {
+	var ln net.Listener
+	return lu.Process{
+		Name: "http " + name,
+		Start: func(ctx context.Context) error {
+			var err error
+			ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", server.Addr)
+			return err
+		},
+		Run: func(context.Context) error {
+			if err := server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+		Shutdown: func(ctx context.Context) error {
+			err := server.Shutdown(ctx)
+			if ln != nil {
+				ln.Close() // in case Run never started; closing twice is harmless
+			}
+			return err
+		},
+	}
 }
 
 // service is the example's state.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,17 +19,38 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
 
 // These tests treat the service as Kubernetes would: the built binary,
 // real signals, real HTTP on loopback.
 
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "lu-example-bin")
+	if err != nil {
+		panic(err)
+	}
+	built.dir = dir
+	goleak.VerifyTestMain(m, goleak.Cleanup(func(int) { os.RemoveAll(dir) }))
+}
+
+// built is the service's binary, built once for all the tests.
+var built struct {
+	dir  string
+	once sync.Once
+	bin  string
+	out  []byte
+	err  error
+}
+
 func build(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "service")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	return bin
+	built.once.Do(func() {
+		built.bin = filepath.Join(built.dir, "service")
+		built.out, built.err = exec.Command("go", "build", "-o", built.bin, ".").CombinedOutput()
+	})
+	require.NoError(t, built.err, "%s", built.out)
+	return built.bin
 }
 
 func freeAddr(t *testing.T) string {
@@ -49,9 +71,23 @@ type proc struct {
 }
 
 func startService(t *testing.T, bin string, args ...string) *proc {
+	return startServiceEnv(t, bin, nil, args...)
+}
+
+// startServiceEnv starts the service with env added to the test's
+// environment, from which systemd's variables are removed.
+func startServiceEnv(t *testing.T, bin string, env []string, args ...string) *proc {
 	addr := freeAddr(t)
 	p := &proc{t: t, addr: addr, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, append([]string{"-addr", addr, "-state-dir", t.TempDir()}, args...)...)
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID":
+		default:
+			p.cmd.Env = append(p.cmd.Env, kv)
+		}
+	}
+	p.cmd.Env = append(p.cmd.Env, env...)
 	errPipe, err := p.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, p.cmd.Start())
