@@ -246,13 +246,17 @@ func (h *hookRun) call(ctx context.Context, rec *hookRecord) (err error) {
 	return err
 }
 
-// ended records how the call ended, unless the runner was given up on
-// meanwhile; it reports whether the runner goes on.
+// ended records how the call ended, and reports whether the runner goes
+// on: not if it was given up on meanwhile (the journal then only learns
+// when the abandoned hook returned).
 func (h *hookRun) ended(gen int, rec *hookRecord, err error) bool {
 	r := h.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if gen != h.gen {
+		if rec.abandoned && rec.ended == 0 {
+			rec.ended = r.journal.now()
+		}
 		return false
 	}
 	rec.ended, rec.err = r.journal.now(), err

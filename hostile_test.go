@@ -532,3 +532,29 @@ func TestPanicErrorIsOneLine(t *testing.T) {
 	assert.Contains(t, fmt.Sprintf("%+v", pe), "TestPanicErrorIsOneLine", "%+v prints the stack")
 	assert.NotContains(t, fmt.Sprintf("%v", pe), "\n")
 }
+
+func TestTheJournalShowsWhatWasAbandoned(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		a := &App{ShutdownTimeout: time.Second}
+		a.OnShutdown(func(context.Context) error { <-release; return nil }, WithHookName("stuck hook"))
+		a.AddProcess(Process{Name: "stuck process", Run: func(context.Context) error { <-release; return nil }})
+		require.NoError(t, a.Launch(context.Background()))
+		require.ErrorIs(t, a.Shutdown(), context.DeadlineExceeded)
+		j := a.Journal()
+		require.Len(t, j.StopHooks, 1)
+		require.Len(t, j.Processes, 1)
+		for _, e := range []JournalEntry{j.StopHooks[0], j.Processes[0]} {
+			assert.True(t, e.Abandoned, e.Name)
+			assert.True(t, e.Running, "%s still runs", e.Name)
+		}
+		close(release)
+		synctest.Wait()
+		j = a.Journal()
+		for _, e := range []JournalEntry{j.StopHooks[0], j.Processes[0]} {
+			assert.True(t, e.Abandoned, e.Name)
+			assert.False(t, e.Running, "%s has returned since", e.Name)
+			assert.False(t, e.Ended.IsZero(), e.Name)
+		}
+	})
+}

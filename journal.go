@@ -45,8 +45,14 @@ type JournalEntry struct {
 	Ended time.Time `json:"ended,omitzero"`
 	// Duration is how long it ran, or has been running for.
 	Duration time.Duration `json:"duration"`
-	// Running is set while it runs, and for good when the App gave up on it.
+	// Running is set while it runs, whether the App waits for it or has
+	// given up on it.
 	Running bool `json:"running,omitempty"`
+	// Abandoned is set when the App gave up waiting for it at its deadline
+	// (its Err is then a *TimeoutError): it ran on, or runs on, unwaited
+	// for. A service manager's watchdog should not be fed while an
+	// abandoned hook or process still runs.
+	Abandoned bool `json:"abandoned,omitempty"`
 	// Err is the error it failed with, if any.
 	Err error `json:"-"`
 	// Error is Err's text, for JSON.
@@ -146,9 +152,10 @@ func (j *journal) hooks(recs []hookRecord) []JournalEntry {
 	}
 	entries := make([]JournalEntry, len(recs))
 	for i := range recs {
-		rec := &recs[i] // not a copy: the runner owns the progress fields
+		rec := &recs[i] // not a copy
 		entries[i] = j.entry(rec.h.name(), rec.started, rec.ended, rec.err)
 		entries[i].Priority = rec.h.prio
+		entries[i].Abandoned = rec.abandoned
 	}
 	return entries
 }

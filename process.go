@@ -89,7 +89,9 @@ func (p *proc) journal(j *journal) JournalEntry {
 	if ended != 0 {
 		err = p.err
 	}
-	return j.entry(p.Name, p.started, ended, err)
+	e := j.entry(p.Name, p.started, ended, err)
+	e.Abandoned = p.state.Load() == procAbandoned
+	return e
 }
 
 // runningProcesses returns the names of the processes running, in order.

@@ -37,7 +37,7 @@ func (b budgets) check(j lu.Journal, now time.Time) string {
 	case lu.StateTerminated:
 		return whyTerminated
 	}
-	if why := givenUp(j, state); why != "" {
+	if why := givenUp(j); why != "" {
 		return why
 	}
 	began, budget, setting := b.stretch(j, state)
@@ -77,29 +77,17 @@ func stretchName(state lu.State) string {
 	return "the stop"
 }
 
-// givenUp names a hook that the App gave up on at its deadline and that is
-// still running: a start hook still running once the stop hooks have
-// begun (the start-up, which waits for its hooks until their deadline, is
-// over by then), or a hook still running once a later one of its phase
-// has started (hooks run one at a time, in order). The journal keeps such
-// a hook running for good.
-func givenUp(j lu.Journal, state lu.State) string {
-	if state >= lu.StateHookStop {
-		for _, e := range j.StartHooks {
-			if e.Running {
-				return fmt.Sprintf("start hook %q is still running, %v after it started, though the App gave up on it",
-					e.Name, e.Duration.Round(time.Millisecond))
-			}
-		}
-	}
-	for _, phase := range []struct {
-		kind  string
-		hooks []lu.JournalEntry
-	}{{"start", j.StartHooks}, {"stop", j.StopHooks}} {
-		for i, e := range phase.hooks {
-			if e.Running && i+1 < len(phase.hooks) && !phase.hooks[i+1].Started.IsZero() {
-				return fmt.Sprintf("%s hook %q is still running, %v after it started, though the App gave up on it",
-					phase.kind, e.Name, e.Duration.Round(time.Millisecond))
+// givenUp names a hook or process that the App gave up on at its deadline
+// and that is still running.
+func givenUp(j lu.Journal) string {
+	for _, list := range []struct {
+		kind    string
+		entries []lu.JournalEntry
+	}{{"start hook", j.StartHooks}, {"stop hook", j.StopHooks}, {"process", j.Processes}} {
+		for _, e := range list.entries {
+			if e.Abandoned && e.Running {
+				return fmt.Sprintf("%s %q is still running, %v after it started, though the App gave up on it",
+					list.kind, e.Name, e.Duration.Round(time.Millisecond))
 			}
 		}
 	}

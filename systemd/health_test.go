@@ -32,6 +32,10 @@ func TestOnSchedule(t *testing.T) {
 		return trs
 	}
 	running := lu.JournalEntry{Name: "stuck", Started: at(time.Second), Running: true, Duration: time.Minute}
+	abandoned := running
+	abandoned.Abandoned = true
+	returned := abandoned
+	returned.Running, returned.Ended = false, at(time.Minute)
 	ended := lu.JournalEntry{Name: "done", Started: at(time.Second), Ended: at(2 * time.Second), Duration: time.Second}
 	next := lu.JournalEntry{Name: "next", Started: at(3 * time.Second), Running: true, Duration: time.Second}
 	notYet := lu.JournalEntry{Name: "next"}
@@ -72,15 +76,21 @@ func TestOnSchedule(t *testing.T) {
 		{name: "a start hook running while the start-up, stopped, still waits for it",
 			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateTerminating, 2*s), StartHooks: []lu.JournalEntry{running}},
 			now: 3 * s},
-		{name: "a start hook running once the stop hooks began: given up on",
-			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateTerminating, 2*s, lu.StateHookStop, 2*s), StartHooks: []lu.JournalEntry{running, notYet}},
+		{name: "a start hook given up on",
+			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateTerminating, 2*s), StartHooks: []lu.JournalEntry{abandoned, notYet}},
 			now: 3 * s, want: `start hook "stuck" is still running, 1m0s after it started, though the App gave up on it`},
-		{name: "a stop hook running, the next not started",
+		{name: "a stop hook running, the App still waiting for it",
 			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateRunning, 0, lu.StateDraining, 0, lu.StateTerminating, 0, lu.StateHookStop, 0), StopHooks: []lu.JournalEntry{ended, running, notYet}},
 			now: 3 * s},
-		{name: "a stop hook running, the next started: given up on",
-			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateRunning, 0, lu.StateDraining, 0, lu.StateTerminating, 0, lu.StateHookStop, 0), StopHooks: []lu.JournalEntry{ended, running, next}},
+		{name: "a stop hook given up on",
+			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateRunning, 0, lu.StateDraining, 0, lu.StateTerminating, 0, lu.StateHookStop, 0), StopHooks: []lu.JournalEntry{ended, abandoned, next}},
 			now: 3 * s, want: `stop hook "stuck" is still running`},
+		{name: "a process given up on",
+			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateRunning, 0, lu.StateDraining, 0, lu.StateTerminating, 0, lu.StateHookStop, 0), Processes: []lu.JournalEntry{abandoned}},
+			now: 3 * s, want: `process "stuck" is still running`},
+		{name: "an abandoned hook that has returned since is no wedge",
+			j:   lu.Journal{Transitions: path(lu.StateStartup, 0, lu.StateHookStart, 0, lu.StateRunning, 0, lu.StateDraining, 0, lu.StateTerminating, 0, lu.StateHookStop, 0), StopHooks: []lu.JournalEntry{returned, next}},
+			now: 3 * s},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := b.check(tc.j, at(tc.now))

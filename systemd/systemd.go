@@ -61,14 +61,13 @@ import (
 //   - it is Draining and has been for no longer than DrainDelay;
 //   - it is stopping (Terminating, HookStop) and has been for no longer
 //     than ShutdownTimeout, counted from its entry into Terminating;
-//   - and no hook that the App gave up on at its deadline is still running
-//     (a start hook still running once the stop hooks have begun, or a stop
-//     hook still running once a later one has started).
+//   - and no hook or process that the App gave up on at its deadline (its
+//     journal entry is Abandoned) is still running.
 //
 // Each budget is allowed 100 ms of slack for the App's own work. The
-// pings stop for good once a hook has been given up on, and resume when an
-// overrun stretch of the lifecycle ends on a stretch that is on schedule;
-// each change is logged to the App's Logger with its reason.
+// pings stop while an abandoned hook or process runs, and while a stretch
+// of the lifecycle overruns its budget; each change is logged to the App's
+// Logger with its reason.
 //
 // systemd arms the watchdog when the unit becomes active (READY=1) and
 // disarms it when the stop begins (STOPPING=1), but every WATCHDOG=1 arms
