@@ -51,6 +51,23 @@ func ExampleApp_ReadinessHandler() {
 	// terminated: readyz 503 {"state":"Terminated"} | healthz 503 {"state":"Terminated"}
 }
 
+// During a slow start-up the App is alive but not ready: a liveness probe
+// leaves it be, and no traffic is sent to it yet.
+func ExampleApp_LivenessHandler() {
+	var a lu.App
+	live, ready := a.LivenessHandler(), a.ReadinessHandler()
+	a.OnStartUp(func(context.Context) error {
+		fmt.Println("warming up: healthz", probe(live, "/healthz"), "| readyz", probe(ready, "/readyz"))
+		return nil
+	}, lu.WithHookName("warm cache"))
+	_ = a.Launch(context.Background())
+	fmt.Println("running: healthz", probe(live, "/healthz"), "| readyz", probe(ready, "/readyz"))
+	_ = a.Shutdown()
+	// Output:
+	// warming up: healthz 200 {"state":"HookStart"} | readyz 503 {"state":"HookStart"}
+	// running: healthz 200 {"state":"Running"} | readyz 200 {"state":"Running"}
+}
+
 // The journal says what the App did: its transitions, and how each hook
 // and process ended. Times and durations are in it too.
 func ExampleApp_Journal() {

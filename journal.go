@@ -15,11 +15,11 @@ import (
 type Journal struct {
 	// Transitions lists every transition so far, in order.
 	Transitions []JournalTransition `json:"transitions"`
-	// StartHooks lists the start hooks in running order, once they have
-	// begun; nil before.
+	// StartHooks lists the start hooks in running order, those not run yet
+	// included, once they have begun; nil until then.
 	StartHooks []JournalEntry `json:"start_hooks"`
-	// StopHooks lists the stop hooks in running order, once they have
-	// begun; nil before.
+	// StopHooks lists the stop hooks that run in this stop, in running
+	// order, once they have begun; nil until then.
 	StopHooks []JournalEntry `json:"stop_hooks"`
 	// Processes lists the processes whose Run has been called, in the
 	// order they were added. A process without a Run func is not listed.

@@ -16,7 +16,7 @@ import (
 // Cursor stores a scheduled process's last completed run under its name.
 // [Scheduled] stores the firing's unix time in seconds, as decimal text;
 // to a Cursor the value is an opaque string. Implementations must be safe
-// for concurrent use: the processes of an App share one.
+// for concurrent use: the processes of an App may share one.
 //
 // This package has [NewMemoryCursor] (lost at a restart) and
 // [NewFileCursor] (kept on disk); a Cursor shared by replicas (such as the
