@@ -102,8 +102,8 @@ type Constraint interface {
 // without a conversion, so lu.Event{Type: lu.AppRunning} and
 // Ev(lu.AppRunning) are both accepted, even side by side in one call.
 type EventFields = struct {
-	Type lu.EventType
-	Name string
+	Type lu.EventType // as lu.Event's
+	Name string       // as lu.Event's
 }
 
 // Both event types must stay assignable to EventFields: if lu.Event
