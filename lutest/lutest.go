@@ -119,10 +119,10 @@ type Event lu.Event
 // Match consumes one event equal to e.
 func (e Event) Match(events []lu.Event) (int, error) {
 	if len(events) == 0 {
-		return 0, fmt.Errorf("want %s, got no more events", Format(lu.Event(e)))
+		return 0, fmt.Errorf("want %s, got no more events", Format(e))
 	}
 	if events[0] != lu.Event(e) {
-		return 0, fmt.Errorf("want %s, got %s", Format(lu.Event(e)), Format(events[0]))
+		return 0, fmt.Errorf("want %s, got %s", Format(e), Format(events[0]))
 	}
 	return 1, nil
 }
