@@ -52,10 +52,13 @@ func (i EventType) String() string {
 	return "EventType(" + strconv.Itoa(int(i)) + ")"
 }
 
-// Event is a lifecycle event. Name is the hook's or process's name for hook
-// and process events, and empty for the App's own.
+// Event is a lifecycle event, as given to [App.OnEvent]. Events are
+// comparable: tests compare them with ==.
 type Event struct {
+	// Type is the kind of event.
 	Type EventType
+	// Name is the hook's or process's name for hook and process events
+	// (empty for an unnamed one), and empty for the App's own events.
 	Name string
 }
 

@@ -13,18 +13,29 @@ import (
 // every hook and process with when it started and ended and how it ended.
 // [App.Journal] returns a copy.
 type Journal struct {
+	// Transitions lists every transition so far, in order.
 	Transitions []JournalTransition `json:"transitions"`
-	StartHooks  []JournalEntry      `json:"start_hooks"`
-	StopHooks   []JournalEntry      `json:"stop_hooks"`
-	Processes   []JournalEntry      `json:"processes"`
+	// StartHooks lists the start hooks in running order, those not run yet
+	// included, once they have begun; nil until then.
+	StartHooks []JournalEntry `json:"start_hooks"`
+	// StopHooks lists the stop hooks that run in this stop, in running
+	// order, once they have begun; nil until then.
+	StopHooks []JournalEntry `json:"stop_hooks"`
+	// Processes lists the processes whose Run has been called, in the
+	// order they were added. A process without a Run func is not listed.
+	Processes []JournalEntry `json:"processes"`
 }
 
 // JournalTransition is one transition of the App.
 type JournalTransition struct {
-	From    State     `json:"from"`
-	Trigger Trigger   `json:"trigger"`
-	To      State     `json:"to"`
-	At      time.Time `json:"at"`
+	// From is the state the App left.
+	From State `json:"from"`
+	// Trigger is what moved it.
+	Trigger Trigger `json:"trigger"`
+	// To is the state the App entered.
+	To State `json:"to"`
+	// At is when it entered To, from the monotonic clock.
+	At time.Time `json:"at"`
 	// Duration is how long the App had been in From.
 	Duration time.Duration `json:"duration"`
 }

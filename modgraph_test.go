@@ -11,7 +11,7 @@ import (
 )
 
 // TestConsumerModuleGraphIsLight builds a service that imports the core
-// (lu, process, lutest) and checks what its module graph holds: none of the
+// (lu, process, lutest, test) and checks what its module graph holds: none of the
 // integrations' heavy dependencies, which live in nested modules, and
 // about a dozen modules in all.
 func TestConsumerModuleGraphIsLight(t *testing.T) {
@@ -33,9 +33,13 @@ import (
 	"github.com/lu-go/lu"
 	"github.com/lu-go/lu/lutest"
 	"github.com/lu-go/lu/process"
+	"github.com/lu-go/lu/test"
 )
 
-var _ lutest.Recorder
+var (
+	_ lutest.Recorder
+	_ test.EventLog
+)
 
 func main() {
 	var a lu.App

@@ -166,6 +166,7 @@ func hardLinkedError(n uint64) error {
 // notRegularError: the file opened is not a regular file.
 type notRegularError struct{ mode fs.FileMode }
 
+// Error names the kind of file, such as "not a regular file: a FIFO".
 func (e *notRegularError) Error() string { return "not a regular file: " + describeMode(e.mode) }
 
 func describeMode(m fs.FileMode) string {

@@ -232,9 +232,11 @@ func (m *signalMonitor) monitor() {
 // SignalError is the cause (see context.Cause) with which an [AppContext]
 // cancels its contexts when a signal arrives. It wraps context.Canceled.
 type SignalError struct {
+	// Signal is the signal that arrived: SIGINT, SIGTERM or SIGQUIT.
 	Signal os.Signal
 }
 
+// Error reads like "lu: received signal terminated: context canceled".
 func (e *SignalError) Error() string {
 	return fmt.Sprintf("lu: received signal %v: %v", e.Signal, context.Canceled)
 }

@@ -7,11 +7,9 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -247,49 +245,4 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// TestRunLogsWhyItStops: Run logs the cause of every stop once, at Info
-// for a stop that was asked for and at Error for a failure.
-func TestRunLogsWhyItStops(t *testing.T) {
-	tests := []struct {
-		name   string
-		run    ProcessFunc
-		code   int
-		level  string
-		reason string
-	}{
-		{"a failing process", func(context.Context) error { return errors.New("disk full") }, 1, "ERROR", `process \"p\": disk full`},
-		{"Stop without a cause", nil, 0, "INFO", "Stop called"},
-		{"Stop with a cause", nil, 1, "ERROR", "job done badly"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var buf lockedBuffer
-			a := &App{Logger: slog.New(slog.NewTextHandler(&buf, nil))}
-			run := tt.run
-			if run == nil {
-				run = func(ctx context.Context) error {
-					if tt.code == 0 {
-						a.Stop(nil)
-					} else {
-						a.Stop(errors.New("job done badly"))
-					}
-					<-ctx.Done()
-					return nil
-				}
-			}
-			a.AddProcess(Process{Name: "p", Run: run})
-			assert.Equal(t, tt.code, a.Run())
-			var stops []string
-			for _, l := range strings.Split(buf.String(), "\n") {
-				if strings.Contains(l, `msg="lu: stopping"`) {
-					stops = append(stops, l)
-				}
-			}
-			require.Len(t, stops, 1, "logged once: %s", buf.String())
-			assert.Contains(t, stops[0], "level="+tt.level)
-			assert.Contains(t, stops[0], tt.reason)
-		})
-	}
 }

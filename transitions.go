@@ -4,9 +4,9 @@ package lu
 // the App to state To. When To equals From the trigger is accepted and
 // ignored: it changes nothing and emits nothing.
 type Transition struct {
-	From State
-	On   Trigger
-	To   State
+	From State   // the state the trigger is fired in
+	On   Trigger // the trigger
+	To   State   // the state it leads to; From for an ignored trigger
 }
 
 // transitions is the lifecycle. The state machine is built from this table

@@ -1,7 +1,11 @@
 // Package lutest helps test services built on lu: it records an App's
 // lifecycle events, checks them against an expected sequence with in-order
-// and any-order groups, launches an App for the length of a test, and
-// drives fake clocks.
+// and any-order groups, launches an App for the length of a test, waits
+// for an HTTP process to serve, and drives fake clocks.
+//
+// Where a single event is asked for ([Recorder.WaitFor], [AnyOrder],
+// [Format]), a [lu.Event] and what [Ev] returns are both accepted: see
+// [EventFields].
 package lutest
 
 import (
@@ -50,15 +54,18 @@ func (r *Recorder) Reset() {
 	r.events = nil
 }
 
-// WaitFor blocks until an event equal to e has been recorded, or fails t
-// after timeout.
-func (r *Recorder) WaitFor(t testing.TB, e lu.Event, timeout time.Duration) {
+// WaitFor blocks until an event equal to e has been recorded, since the
+// Recorder was made or last Reset, or fails t after timeout. e may be a
+// [lu.Event] or an [Event]: rec.WaitFor(t, lutest.Ev(lu.AppRunning),
+// time.Second).
+func (r *Recorder) WaitFor(t testing.TB, e EventFields, timeout time.Duration) {
 	t.Helper()
+	want := lu.Event(e)
 	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		r.mu.Lock()
-		found := slices.Contains(r.events, e)
+		found := slices.Contains(r.events, want)
 		if r.changed == nil {
 			r.changed = make(chan struct{})
 		}
@@ -70,7 +77,7 @@ func (r *Recorder) WaitFor(t testing.TB, e lu.Event, timeout time.Duration) {
 		select {
 		case <-changed:
 		case <-deadline.C:
-			t.Fatalf("lutest: no %v event after %v; recorded: %s", Format(e), timeout, FormatAll(r.Events()))
+			t.Fatalf("lutest: no %v event after %v; recorded: %s", Format(want), timeout, FormatAll(r.Events()))
 			return
 		}
 	}
@@ -90,16 +97,32 @@ type Constraint interface {
 	Match(events []lu.Event) (int, error)
 }
 
-// Event matches one event, equal to it.
+// EventFields is the struct type of [lu.Event] and of [Event], unnamed:
+// a value of either type may be passed where EventFields is asked for,
+// without a conversion, so lu.Event{Type: lu.AppRunning} and
+// Ev(lu.AppRunning) are both accepted, even side by side in one call.
+type EventFields = struct {
+	Type lu.EventType // as lu.Event's
+	Name string       // as lu.Event's
+}
+
+// Both event types must stay assignable to EventFields: if lu.Event
+// changes shape, this stops compiling.
+var (
+	_ EventFields = lu.Event{}
+	_ EventFields = Event{}
+)
+
+// Event matches one event, equal to it. [Ev] builds one.
 type Event lu.Event
 
 // Match consumes one event equal to e.
 func (e Event) Match(events []lu.Event) (int, error) {
 	if len(events) == 0 {
-		return 0, fmt.Errorf("want %s, got no more events", Format(lu.Event(e)))
+		return 0, fmt.Errorf("want %s, got no more events", Format(e))
 	}
 	if events[0] != lu.Event(e) {
-		return 0, fmt.Errorf("want %s, got %s", Format(lu.Event(e)), Format(events[0]))
+		return 0, fmt.Errorf("want %s, got %s", Format(e), Format(events[0]))
 	}
 	return 1, nil
 }
@@ -113,9 +136,18 @@ func Ev(t lu.EventType, name ...string) Event {
 type anyOrder []lu.Event
 
 // AnyOrder matches exactly these events, in any order: the next len(events)
-// events must be a permutation of them.
-func AnyOrder(events ...lu.Event) Constraint { return anyOrder(events) }
+// events must be a permutation of them. Each may be a [lu.Event] or an
+// [Event]: AnyOrder(Ev(lu.ProcessEnd, "a"), Ev(lu.ProcessEnd, "b")).
+func AnyOrder(events ...EventFields) Constraint {
+	want := make(anyOrder, len(events))
+	for i, e := range events {
+		want[i] = lu.Event(e)
+	}
+	return want
+}
 
+// Match consumes the next len(want) events if they are a permutation of
+// want.
 func (want anyOrder) Match(events []lu.Event) (int, error) {
 	if len(events) < len(want) {
 		return 0, fmt.Errorf("want %d events in any order %s, got only %s", len(want), FormatAll(want), FormatAll(events))
@@ -138,6 +170,7 @@ type inOrder []Constraint
 // siblings or to reuse a sequence.
 func InOrder(constraints ...Constraint) Constraint { return inOrder(constraints) }
 
+// Match consumes what each constraint matches, one after the other.
 func (cs inOrder) Match(events []lu.Event) (int, error) {
 	n := 0
 	for _, c := range cs {
@@ -166,8 +199,9 @@ func AssertEvents(t testing.TB, events []lu.Event, constraints ...Constraint) bo
 	return true
 }
 
-// Format writes an event as "Type" or "Type(name)".
-func Format(e lu.Event) string {
+// Format writes an event, a [lu.Event] or an [Event], as "Type" or
+// "Type(name)".
+func Format(e EventFields) string {
 	if e.Name == "" {
 		return e.Type.String()
 	}
@@ -185,10 +219,16 @@ func FormatAll(events []lu.Event) string {
 
 // Launch launches a with the test's context and registers its shutdown
 // with t.Cleanup: the test fails if Launch or Shutdown returns an error. It
-// returns a.
+// returns a. The App's context carries the values of t.Context() but is
+// not cancelled with it, so the App keeps running until the cleanup shuts
+// it down.
 func Launch(t testing.TB, a *lu.App) *lu.App {
 	t.Helper()
-	if err := a.Launch(context.WithoutCancel(t.Context())); err != nil {
+	ctx := context.Background()
+	if tc := t.Context(); tc != nil { // nil for a T made outside go test
+		ctx = context.WithoutCancel(tc)
+	}
+	if err := a.Launch(ctx); err != nil {
 		t.Fatalf("lutest: Launch: %v", err)
 	}
 	t.Cleanup(func() {

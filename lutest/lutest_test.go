@@ -3,6 +3,7 @@ package lutest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -30,7 +31,7 @@ func (f *fakeT) Helper() {}
 func (f *fakeT) Errorf(format string, args ...any) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.errors = append(f.errors, format)
+	f.errors = append(f.errors, fmt.Sprintf(format, args...))
 }
 func (f *fakeT) Fatalf(format string, args ...any) {
 	f.Errorf(format, args...)
@@ -63,6 +64,39 @@ func TestAssertEvents(t *testing.T) {
 	}
 }
 
+// TestEventTypesCompose: wherever one event is asked for, what Ev returns
+// and a lu.Event are both accepted, side by side.
+func TestEventTypesCompose(t *testing.T) {
+	var rec Recorder
+	a := &lu.App{OnEvent: rec.OnEvent}
+	for _, name := range []string{"a", "b"} {
+		a.AddProcess(lu.Process{Name: name, Run: func(ctx context.Context) error { <-ctx.Done(); return nil }})
+	}
+	require.NoError(t, a.Launch(context.Background()))
+	rec.WaitFor(t, Ev(lu.AppRunning), 10*time.Second)
+	rec.WaitFor(t, lu.Event{Type: lu.ProcessStart, Name: "b"}, 10*time.Second)
+	require.NoError(t, a.Shutdown())
+
+	ends := []Constraint{
+		AnyOrder(Ev(lu.ProcessEnd, "a"), Ev(lu.ProcessEnd, "b")),
+		AnyOrder(lu.Event{Type: lu.ProcessEnd, Name: "b"}, lu.Event{Type: lu.ProcessEnd, Name: "a"}),
+		AnyOrder(Ev(lu.ProcessEnd, "b"), lu.Event{Type: lu.ProcessEnd, Name: "a"}),
+	}
+	for i, end := range ends {
+		ok := rec.Assert(t, Ev(lu.AppStartup), AnyOrder(Ev(lu.ProcessStart, "a"), Ev(lu.ProcessStart, "b")), Ev(lu.AppRunning),
+			Ev(lu.AppTerminating), end, Ev(lu.AppTerminated))
+		assert.True(t, ok, "constraint %d", i)
+	}
+
+	ft := &fakeT{TB: t}
+	assert.False(t, rec.Assert(ft, Ev(lu.AppStartup), AnyOrder(Ev(lu.ProcessStart, "a"), Ev(lu.ProcessEnd, "b"))))
+	require.Len(t, ft.errors, 1)
+	assert.Contains(t, ft.errors[0], "want any of [ProcessEnd(b)], got ProcessStart(b)")
+
+	assert.Equal(t, "ProcessEnd(a)", Format(Ev(lu.ProcessEnd, "a")))
+	assert.Equal(t, "AppRunning", Format(lu.Event{Type: lu.AppRunning}))
+}
+
 func TestRecorderAndLaunch(t *testing.T) {
 	var rec Recorder
 	a := &lu.App{OnEvent: rec.OnEvent}
@@ -90,8 +124,22 @@ func TestLaunchReportsErrors(t *testing.T) {
 func TestWaitForTimesOut(t *testing.T) {
 	ft := &fakeT{TB: t}
 	var rec Recorder
-	rec.WaitFor(ft, lu.Event{Type: lu.AppRunning}, 10*time.Millisecond)
+	rec.OnEvent(context.Background(), lu.Event{Type: lu.AppStartup})
+	rec.WaitFor(ft, Ev(lu.AppRunning), 10*time.Millisecond)
 	assert.True(t, ft.fatal)
+	assert.Equal(t, []string{"lutest: no AppRunning event after 10ms; recorded: [AppStartup]"}, ft.errors)
+}
+
+func TestWaitForAnEventRecordedLater(t *testing.T) {
+	var rec Recorder
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		rec.WaitFor(t, Ev(lu.ProcessEnd, "p"), 10*time.Second)
+	}()
+	rec.OnEvent(context.Background(), lu.Event{Type: lu.ProcessEnd, Name: "q"})
+	rec.OnEvent(context.Background(), lu.Event{Type: lu.ProcessEnd, Name: "p"})
+	<-done
 }
 
 func TestStep(t *testing.T) {

@@ -14,8 +14,37 @@ import (
 )
 
 // Cursor stores a scheduled process's last completed run under its name.
+// [Scheduled] stores the firing's unix time in seconds, as decimal text;
+// to a Cursor the value is an opaque string. Implementations must be safe
+// for concurrent use: the processes of an App may share one.
+//
+// This package has [NewMemoryCursor] (lost at a restart) and
+// [NewFileCursor] (kept on disk); a Cursor shared by replicas (such as the
+// etcdrole package's) lets a firing run once across them.
 type Cursor interface {
+	// Get returns the value stored under name. A name never set (or set
+	// to "") is no error: Get returns "" and nil, and Scheduled then
+	// treats the process as never having run. An error means the value
+	// could not be read: Scheduled counts it as a failed attempt and tries
+	// again after its error sleep, and never takes it for a missing value.
+	//
+	// ctx bounds the call (a cursor that does I/O returns when it ends,
+	// with an error) and is the context of the run that asks, derived from
+	// the ContextFunc's, so it carries what that func put in it, such as
+	// the role held.
 	Get(ctx context.Context, name string) (string, error)
+	// Set stores value under name, replacing what was there. When it
+	// returns nil the value is as durable as the Cursor promises (until
+	// the process exits for the memory cursor; on disk, synced, for a
+	// FileCursor), and a later Get returns it; when it returns an error,
+	// Get returns either the old value or the new one, never a mix.
+	//
+	// ctx is as for Get: a cursor shared by replicas may use what it
+	// carries to refuse the write of a replica that no longer holds the
+	// role. After a run that succeeded, Scheduled calls Set with a context
+	// that the process's stop does not cancel, so that a finished run is
+	// recorded even while the App stops; a cursor that does I/O should
+	// bound its own wait.
 	Set(ctx context.Context, name string, value string) error
 }
 
@@ -128,7 +157,9 @@ func (c *FileCursor) path(name string) (string, error) {
 	return c.Path(name), nil
 }
 
-// Get returns the value stored under name, or "" if there is none.
+// Get returns the value stored under name, or "" and nil if there is none;
+// an empty name is an error. The value's surrounding white space is
+// trimmed. The file is read whatever ctx, which only satisfies [Cursor].
 func (c *FileCursor) Get(_ context.Context, name string) (string, error) {
 	p, err := c.path(name)
 	if err != nil {
@@ -144,7 +175,10 @@ func (c *FileCursor) Get(_ context.Context, name string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-// Set stores value under name, atomically and durably.
+// Set stores value under name, atomically and durably: when it returns nil
+// the file and its directory entry are synced to disk; when it fails, the
+// file holds the old value or the new one. An empty name is an error. The
+// write is done whatever ctx, which only satisfies [Cursor].
 func (c *FileCursor) Set(_ context.Context, name, value string) error {
 	p, err := c.path(name)
 	if err != nil {

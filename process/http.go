@@ -56,6 +56,11 @@ func SecureHTTP(name string, server *http.Server, tlsCert, tlsKey string) lu.Pro
 // their handlers' to close, as with http.Server: register that with the
 // server's RegisterOnShutdown. http.ErrServerClosed is success. An
 // HTTPServer runs once, as an http.Server does; make one per App.
+//
+// [HTTPServer.Addr] is the address it listens on once bound (the port
+// chosen for ":0"), and [HTTPServer.WaitServing] waits until it serves
+// there, or says why it never will; tests call it through
+// lutest.WaitServing.
 type HTTPServer struct {
 	name     string
 	server   *http.Server
@@ -63,16 +68,30 @@ type HTTPServer struct {
 	certFile string
 	keyFile  string
 
-	mu      sync.Mutex
-	ln      net.Listener         // bound by Start or given; the process owns it from Start on
-	started bool                 // Start succeeded
-	cancels []context.CancelFunc // of the base contexts of the server's requests
+	mu       sync.Mutex
+	ln       net.Listener         // bound by Start or given; the process owns it from Start on
+	started  bool                 // Start succeeded
+	cancels  []context.CancelFunc // of the base contexts of the server's requests
+	phase    httpPhase            // for WaitServing
+	startErr error                // why Start failed, in phase httpFailed
 
+	settled      chan struct{} // closed when phase leaves httpIdle; see settleLocked
 	stopping     chan struct{} // closed when Shutdown begins
 	stopped      chan struct{} // closed when Shutdown has returned
 	stoppingOnce sync.Once
 	stoppedOnce  sync.Once
 }
+
+// httpPhase is where an HTTPServer is, as WaitServing reports it. It only
+// moves forward, in the order of the constants; httpFailed is final.
+type httpPhase int
+
+const (
+	httpIdle    httpPhase = iota // not serving yet
+	httpServing                  // Run serves on the listener
+	httpEnded                    // Shutdown began or Run returned, before or after serving
+	httpFailed                   // Start failed; startErr says why
+)
 
 // HTTPOption configures an [HTTPServer].
 type HTTPOption func(*HTTPServer)
@@ -99,7 +118,7 @@ func NewHTTPServer(name string, server *http.Server, opts ...HTTPOption) *HTTPSe
 	if server == nil {
 		panic("process: NewHTTPServer: nil server")
 	}
-	h := &HTTPServer{server: server, stopping: make(chan struct{}), stopped: make(chan struct{})}
+	h := &HTTPServer{server: server, settled: make(chan struct{}), stopping: make(chan struct{}), stopped: make(chan struct{})}
 	for i, opt := range opts {
 		if opt == nil {
 			panic(fmt.Sprintf("process: NewHTTPServer: nil HTTPOption (option %d)", i+1))
@@ -130,14 +149,70 @@ func (h *HTTPServer) Addr() net.Addr {
 	return h.ln.Addr()
 }
 
-// start checks the certificate and binds the listener. The App calls it
-// during start-up; run calls it too, for a process run without an App.
+// WaitServing waits until Run serves on the listener that Start bound, and
+// returns the listener's address: requests sent to it from then on are
+// served. It returns an error naming the server, without waiting further,
+// when Start failed (wrapping Start's error, such as a port in use), when
+// the server stopped (Shutdown began, or Run returned) before serving or
+// since, and when ctx ends first (wrapping its cause). It may be called
+// from any goroutine, before Launch included, and any number of times.
+func (h *HTTPServer) WaitServing(ctx context.Context) (net.Addr, error) {
+	if h == nil {
+		return nil, errors.New("process: WaitServing on a nil *HTTPServer")
+	}
+	select {
+	case <-h.settled: // settled already: say so, even if ctx has ended too
+	default:
+		select {
+		case <-h.settled:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("process: %s not serving yet: %w", h.name, context.Cause(ctx))
+		}
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch h.phase {
+	case httpFailed:
+		return nil, fmt.Errorf("process: %s could not start: %w", h.name, h.startErr)
+	case httpEnded:
+		return nil, fmt.Errorf("process: %s has stopped", h.name)
+	}
+	return h.ln.Addr(), nil
+}
+
+// settleLocked moves the server forward to phase p (never back), and wakes
+// WaitServing.
+func (h *HTTPServer) settleLocked(p httpPhase) {
+	if h.phase == httpIdle {
+		close(h.settled)
+	}
+	if p > h.phase {
+		h.phase = p
+	}
+}
+
+// start checks the certificate and binds the listener, and records a
+// failure for WaitServing. The App calls it during start-up; run calls it
+// too, for a process run without an App.
 func (h *HTTPServer) start(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.started {
 		return nil
 	}
+	if err := h.bindLocked(ctx); err != nil {
+		if h.phase == httpIdle {
+			h.startErr = err
+			h.settleLocked(httpFailed)
+		}
+		return err
+	}
+	h.started = true
+	return nil
+}
+
+// bindLocked does start's work.
+func (h *HTTPServer) bindLocked(ctx context.Context) error {
 	if h.tls && h.certFile == "" && h.keyFile == "" && !hasCertificates(h.server.TLSConfig) {
 		return errors.New("no TLS certificate: give its files, or set the server's TLSConfig")
 	}
@@ -170,7 +245,6 @@ func (h *HTTPServer) start(ctx context.Context) error {
 		h.mu.Unlock()
 		return ctx
 	}
-	h.started = true
 	return nil
 }
 
@@ -217,7 +291,9 @@ func (h *HTTPServer) run(ctx context.Context) error {
 	defer context.AfterFunc(ctx, h.close)()
 	h.mu.Lock()
 	ln := h.ln
+	h.settleLocked(httpServing)
 	h.mu.Unlock()
+	defer h.ended()
 	var err error
 	if h.tls {
 		err = h.server.ServeTLS(ln, h.certFile, h.keyFile)
@@ -238,8 +314,16 @@ func (h *HTTPServer) run(ctx context.Context) error {
 	return nil
 }
 
+// ended records, for WaitServing, that the server no longer serves.
+func (h *HTTPServer) ended() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.settleLocked(httpEnded)
+}
+
 func (h *HTTPServer) shutdown(ctx context.Context) error {
 	h.stoppingOnce.Do(func() { close(h.stopping) })
+	h.ended()
 	defer h.stoppedOnce.Do(func() { close(h.stopped) })
 	graceful, cancel := gracefulContext(ctx)
 	defer cancel()

@@ -166,6 +166,7 @@ type badCursorError struct {
 	value string
 }
 
+// Error quotes the value, shortened, and names where it was read.
 func (e *badCursorError) Error() string {
 	return fmt.Sprintf("cursor %s holds %.64q, not a unix time in seconds", e.where, e.value)
 }

@@ -260,7 +260,7 @@ func (r *Roles) Stop(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// AwaitRole returns the ContextFunc for a role, an [process.AwaitRoleFunc]:
+// AwaitRole returns the ContextFunc for a role, a [process.AwaitRoleFunc]:
 // it blocks until this replica holds the role (or ctx ends), and returns a
 // context that is cancelled, with a cause wrapping [ErrRoleLost], the moment
 // the role is lost. Calling the returned CancelFunc releases this hold, but
