@@ -102,12 +102,14 @@ func newPanicError(where string, v any) *PanicError {
 	return &PanicError{Where: where, Value: v, Stack: debug.Stack()}
 }
 
-// Error is one line: where, and the value.
+// Error is one line: where, and the value (with any line break in it
+// escaped).
 func (e *PanicError) Error() string {
 	if e.Value == ErrGoexit {
 		return "lu: " + e.Where + " called runtime.Goexit"
 	}
-	return fmt.Sprintf("lu: panic in %s: %v", e.Where, e.Value)
+	v := strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(fmt.Sprint(e.Value))
+	return "lu: panic in " + e.Where + ": " + v
 }
 
 // Format prints Error's line for %v and %s, and the line followed by the

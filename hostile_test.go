@@ -531,6 +531,9 @@ func TestPanicErrorIsOneLine(t *testing.T) {
 	assert.Contains(t, string(pe.Stack), "TestPanicErrorIsOneLine")
 	assert.Contains(t, fmt.Sprintf("%+v", pe), "TestPanicErrorIsOneLine", "%+v prints the stack")
 	assert.NotContains(t, fmt.Sprintf("%v", pe), "\n")
+
+	multi := &PanicError{Where: `process "p"`, Value: "line one\nline two"}
+	assert.Equal(t, `lu: panic in process "p": line one\nline two`, multi.Error())
 }
 
 func TestTheJournalShowsWhatWasAbandoned(t *testing.T) {
