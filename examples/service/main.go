@@ -2,7 +2,8 @@
 //
 //   - an HTTP server (default 127.0.0.1:8080) with /healthz (liveness),
 //     /readyz (readiness) and /work, which does some (simulated) work and
-//     answers in JSON;
+//     answers in JSON; it binds its port during start-up, and logs
+//     "serving" with the bound address once the App runs;
 //   - a process.Loop that reports how much work was done, every -every;
 //   - a process.Scheduled job, every minute, whose cursor is a file in
 //     -state-dir (a temporary directory by default), so a restart with the
@@ -25,11 +26,9 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"strconv"
@@ -49,7 +48,7 @@ func main() {
 
 func run(args []string) int {
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to serve HTTP on")
+	addr := fs.String("addr", "127.0.0.1:8080", "address to serve HTTP on (port 0 picks a free port)")
 	stateDir := fs.String("state-dir", "", "directory for the schedule cursor (default: a new temporary directory)")
 	drain := fs.Duration("drain", 2*time.Second, "how long to stay up, not ready, before stopping")
 	every := fs.Duration("every", 10*time.Second, "how often the reporter loop reports")
@@ -67,7 +66,7 @@ func run(args []string) int {
 	mux.Handle("/healthz", a.LivenessHandler())
 	mux.Handle("/readyz", a.ReadinessHandler())
 	mux.HandleFunc("/work", s.work)
-	server := &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	api := process.NewHTTPServer("api", &http.Server{Addr: *addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second})
 
 	var cursor process.Cursor = process.NewMemoryCursor() // for -graph: no files
 	if !*graph {
@@ -98,11 +97,18 @@ func run(args []string) int {
 		return lu.Wait(ctx, clock.RealClock{}, *stopDelay)
 	}, lu.WithHookName("flush counters"))
 	a.AddProcess(
-		httpProcess("api", server),
+		api.Process(),
 		process.Loop(s.tick, process.WithName("reporter"), process.WithSleep(*every), process.WithLogger(log)),
 		process.Scheduled(process.ActiveContext(), cursor, "minutely-report",
 			process.Every(time.Minute), s.report, process.WithLogger(log)),
 	)
+
+	a.OnTransition(func(t lu.JournalTransition) {
+		if t.To == lu.StateRunning {
+			// Every process's Start has returned: the port is bound.
+			log.Info("serving", "addr", api.Addr().String())
+		}
+	})
 
 	if *graph {
 		fmt.Print(a.Graph())
@@ -112,36 +118,7 @@ func run(args []string) int {
 		log.Error("systemd", "error", err)
 		return 1
 	}
-	log.Info("serving", "addr", *addr)
 	return a.Run()
-}
-
-// httpProcess is process.HTTP with its listener bound by the process's
-// Start, during start-up: once the App is Running (and systemd told
-// READY=1) the port accepts connections, and a port in use fails Launch.
-func httpProcess(name string, server *http.Server) lu.Process {
-	var ln net.Listener
-	return lu.Process{
-		Name: "http " + name,
-		Start: func(ctx context.Context) error {
-			var err error
-			ln, err = (&net.ListenConfig{}).Listen(ctx, "tcp", server.Addr)
-			return err
-		},
-		Run: func(context.Context) error {
-			if err := server.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
-		},
-		Shutdown: func(ctx context.Context) error {
-			err := server.Shutdown(ctx)
-			if ln != nil {
-				ln.Close() // in case Run never started; closing twice is harmless
-			}
-			return err
-		},
-	}
 }
 
 // service is the example's state.

@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -217,6 +219,36 @@ func TestServiceAsKubernetesRunsIt(t *testing.T) {
 		assert.Contains(t, logs, `msg="flushing work counters" done=1`)
 	})
 
+	t.Run("serving is logged with the bound address, once the port is bound", func(t *testing.T) {
+		p := startService(t, bin, "-addr", "127.0.0.1:0", "-drain", "0s")
+		p.eventually("serving", func() bool { return strings.Contains(p.logs(), "msg=serving") })
+		logs := p.logs()
+		serving := logLines(logs, "serving")
+		require.Len(t, serving, 1)
+		addr := logValue(serving[0], "addr")
+		require.NotEqual(t, "127.0.0.1:0", addr, "the port chosen, not the one asked for")
+		require.Contains(t, logs, `msg="lu: Start of process done" hook="http api"`)
+		assert.Less(t, strings.Index(logs, `msg="lu: Start of process done" hook="http api"`), strings.Index(logs, "msg=serving"))
+		p.addr = addr
+		code, body, err := p.get("/healthz") // at once: no retry
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+		assert.JSONEq(t, `{"state":"Running"}`, body)
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		assert.Equal(t, 0, p.exitCode())
+	})
+
+	t.Run("a port in use: no serving, exit 1", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		p := startService(t, bin, "-addr", ln.Addr().String())
+		assert.Equal(t, 1, p.exitCode())
+		logs := p.logs()
+		assert.Contains(t, logs, "address already in use")
+		assert.NotContains(t, logs, "msg=serving")
+	})
+
 	t.Run("a second SIGTERM during a slow shutdown forces exit", func(t *testing.T) {
 		p := startService(t, bin, "-drain", "0s", "-stop-delay", "1m")
 		p.eventually("ready", func() bool { code, _, _ := p.get("/readyz"); return code == 200 })
@@ -240,4 +272,32 @@ func TestServiceAsKubernetesRunsIt(t *testing.T) {
 			assert.Contains(t, s, want)
 		}
 	})
+}
+
+// logLines returns the log's records with message msg.
+func logLines(logs, msg string) []string {
+	var lines []string
+	for line := range strings.Lines(logs) {
+		if logValue(line, "msg") == msg {
+			lines = append(lines, strings.TrimSuffix(line, "\n"))
+		}
+	}
+	return lines
+}
+
+var logAttr = regexp.MustCompile(`(?:^| )([^ =]+)=("(?:[^"\\]|\\.)*"|[^ \n]*)`)
+
+// logValue returns the value of key in a record of the service's text
+// log, unquoted; "" if it has none.
+func logValue(line, key string) string {
+	for _, m := range logAttr.FindAllStringSubmatch(line, -1) {
+		if m[1] != key {
+			continue
+		}
+		if v, err := strconv.Unquote(m[2]); err == nil {
+			return v
+		}
+		return m[2]
+	}
+	return ""
 }
