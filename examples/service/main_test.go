@@ -76,12 +76,20 @@ func startService(t *testing.T, bin string, args ...string) *proc {
 	return startServiceEnv(t, bin, nil, args...)
 }
 
-// startServiceEnv starts the service with env added to the test's
-// environment, from which systemd's variables are removed.
+// startServiceEnv starts the service with a state directory of the
+// test's own, and env added to its environment (see launchService).
 func startServiceEnv(t *testing.T, bin string, env []string, args ...string) *proc {
+	return launchService(t, bin, env, append([]string{"-state-dir", t.TempDir()}, args...)...)
+}
+
+// launchService starts the service on a free port with args, and env
+// added to the test's environment, from which systemd's variables are
+// removed. The user's cache directory is one of the test's own unless env
+// says otherwise, so that no run writes into the real one.
+func launchService(t *testing.T, bin string, env []string, args ...string) *proc {
 	addr := freeAddr(t)
 	p := &proc{t: t, addr: addr, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"-addr", addr, "-state-dir", t.TempDir()}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"-addr", addr}, args...)...)
 	for _, kv := range os.Environ() {
 		switch name, _, _ := strings.Cut(kv, "="); name {
 		case "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID":
@@ -89,7 +97,9 @@ func startServiceEnv(t *testing.T, bin string, env []string, args ...string) *pr
 			p.cmd.Env = append(p.cmd.Env, kv)
 		}
 	}
-	p.cmd.Env = append(p.cmd.Env, env...)
+	home := t.TempDir()
+	p.cmd.Env = append(p.cmd.Env, "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+	p.cmd.Env = append(p.cmd.Env, env...) // the last of a name wins
 	errPipe, err := p.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, p.cmd.Start())
