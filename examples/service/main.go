@@ -22,8 +22,9 @@
 //
 // Ctrl-C (SIGINT) or SIGTERM stops it gracefully: readiness turns 503,
 // the service drains for -drain, then stops serving and runs its stop
-// hooks. SIGQUIT does the same and then waits for SIGTERM, as under a
-// preStop hook; a second SIGTERM during a slow shutdown exits at once.
+// hooks; Run logs "lu: stopping" with the signal. SIGQUIT does the same,
+// then logs "waiting for SIGTERM" and waits for it (or SIGINT), as under
+// a preStop hook; a second SIGTERM during a slow shutdown exits at once.
 // -graph prints the service's own lifecycle diagram (Graphviz DOT) and
 // exits, touching no file.
 //
@@ -43,6 +44,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -119,6 +121,7 @@ func run(args []string) int {
 		log.Error("systemd", "error", err)
 		return 1
 	}
+	defer s.notice.stop()
 	return a.Run()
 }
 
@@ -149,11 +152,13 @@ func (s *service) newApp(f flags) *lu.App {
 			process.Every(f.schedule), s.report, process.WithLogger(s.log)),
 	)
 
+	s.notice = &waitNotice{log: s.log, terminated: make(chan struct{}), done: make(chan struct{})}
 	a.OnTransition(func(t lu.JournalTransition) {
 		if t.To == lu.StateRunning {
 			// Every process's Start has returned: the port is bound.
 			s.log.Info("serving", "addr", api.Addr().String())
 		}
+		s.notice.observe(t)
 	})
 	return a
 }
@@ -214,11 +219,58 @@ func describeCursor(v string) any {
 	return time.Unix(sec, 0)
 }
 
+// waitNotice logs "waiting for SIGTERM" when Run, having stopped the App
+// after a SIGQUIT (a Kubernetes preStop hook), waits for SIGTERM or SIGINT
+// before it returns. Run's AppContext is its own, so waitNotice listens
+// to the signals too, with an AppContext made as the App launches: Run
+// listens from before that, so no signal reaches this one alone.
+type waitNotice struct {
+	log        *slog.Logger
+	sig        lu.AppContext
+	terminated chan struct{} // closed when the App is Terminated
+	done       chan struct{} // closed by stop
+	wg         sync.WaitGroup
+}
+
+// observe is called with every transition of the App.
+func (w *waitNotice) observe(t lu.JournalTransition) {
+	switch t.To {
+	case lu.StateStartup:
+		w.sig = lu.NewAppContext(context.Background())
+		w.wg.Go(w.await)
+	case lu.StateTerminated:
+		close(w.terminated)
+	}
+}
+
+// await logs once the App has terminated and SIGQUIT has come, if no
+// SIGTERM or SIGINT has come too: that is when Run waits.
+func (w *waitNotice) await() {
+	for _, ch := range []<-chan struct{}{w.terminated, w.sig.AppContext.Done()} {
+		select {
+		case <-ch:
+		case <-w.done:
+			return
+		}
+	}
+	if w.sig.TerminationContext.Err() == nil {
+		w.log.Info("waiting for SIGTERM")
+	}
+}
+
+// stop ends the listening, once Run has returned.
+func (w *waitNotice) stop() {
+	close(w.done)
+	w.wg.Wait()
+	w.sig.Stop()
+}
+
 // service is the example's state.
 type service struct {
 	log      *slog.Logger
 	stateDir string       // set before Launch
 	cursor   *stateCursor // opened by the "open state" hook
+	notice   *waitNotice
 	done     atomic.Int64
 }
 

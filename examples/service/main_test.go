@@ -219,15 +219,49 @@ func TestServiceAsKubernetesRunsIt(t *testing.T) {
 		assert.Equal(t, float64(2500), work["worked_ms"])
 
 		p.eventually("the HTTP server stops", func() bool { _, _, err := p.get("/healthz"); return err != nil })
-		p.eventually("the stop hooks ran", func() bool { return strings.Contains(p.logs(), "to=Terminated") })
+		p.eventually("the App stopped and the binary says it waits", func() bool {
+			return strings.Contains(p.logs(), `msg="waiting for SIGTERM"`)
+		})
+		logs := p.logs()
+		require.Contains(t, logs, "to=Terminated")
+		assert.Less(t, strings.Index(logs, "to=Terminated"), strings.Index(logs, `msg="waiting for SIGTERM"`),
+			"it says so once the App has stopped")
 		time.Sleep(200 * time.Millisecond) // can only hide a bug, never fail a correct run
 		require.True(t, p.running(), "after SIGQUIT the binary waits for SIGTERM")
 		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 		assert.Equal(t, 0, p.exitCode())
-		logs := p.logs()
+		logs = p.logs()
 		assert.Contains(t, logs, "from=Running trigger=ContextDone to=Draining")
 		assert.Contains(t, logs, `msg="flushing work counters" done=1`)
+		assert.Equal(t, []string{"quit"}, stopSignals(logs), "the stop is logged once, naming SIGQUIT")
+		assert.Equal(t, 1, strings.Count(logs, `msg="waiting for SIGTERM"`))
 	})
+
+	for _, tc := range []struct {
+		sig     syscall.Signal
+		sigName string
+		logged  string // as Run logs it
+	}{
+		{syscall.SIGTERM, "SIGTERM", "terminated"},
+		{syscall.SIGINT, "SIGINT", "interrupt"},
+		{syscall.SIGQUIT, "SIGQUIT", "quit"},
+	} {
+		t.Run("Run logs that "+tc.sigName+" stopped the App", func(t *testing.T) {
+			p := startService(t, bin, "-drain", "0s")
+			p.eventually("serving", func() bool { return strings.Contains(p.logs(), "msg=serving") })
+			require.NoError(t, p.cmd.Process.Signal(tc.sig))
+			if tc.sig == syscall.SIGQUIT {
+				p.eventually("waiting for SIGTERM", func() bool { return strings.Contains(p.logs(), `msg="waiting for SIGTERM"`) })
+				require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+			}
+			assert.Equal(t, 0, p.exitCode(), "a stop a signal asked for is clean; logs:\n%s", p.logs())
+			logs := p.logs()
+			assert.Equal(t, []string{tc.logged}, stopSignals(logs), "logs:\n%s", logs)
+			if tc.sig != syscall.SIGQUIT {
+				assert.NotContains(t, logs, "waiting for SIGTERM", "the binary exits at once")
+			}
+		})
+	}
 
 	t.Run("serving is logged with the bound address, once the port is bound", func(t *testing.T) {
 		p := startService(t, bin, "-addr", "127.0.0.1:0", "-drain", "0s")
@@ -310,4 +344,13 @@ func logValue(line, key string) string {
 		return m[2]
 	}
 	return ""
+}
+
+// stopSignals returns the signal of each "lu: stopping" record.
+func stopSignals(logs string) []string {
+	var sigs []string
+	for _, line := range logLines(logs, "lu: stopping") {
+		sigs = append(sigs, logValue(line, "signal"))
+	}
+	return sigs
 }
