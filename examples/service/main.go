@@ -37,6 +37,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -96,6 +97,9 @@ func parseFlags(args []string) (flags, error) {
 
 func run(args []string) int {
 	f, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0 // -h: the usage is printed
+	}
 	if err != nil {
 		return 2
 	}
@@ -222,8 +226,9 @@ func describeCursor(v string) any {
 // waitNotice logs "waiting for SIGTERM" when Run, having stopped the App
 // after a SIGQUIT (a Kubernetes preStop hook), waits for SIGTERM or SIGINT
 // before it returns. Run's AppContext is its own, so waitNotice listens
-// to the signals too, with an AppContext made as the App launches: Run
-// listens from before that, so no signal reaches this one alone.
+// to the signals too, with an AppContext made as the App launches and
+// stopped once Run has returned: Run listens for the whole of that, so no
+// signal that Run must heed reaches this one alone.
 type waitNotice struct {
 	log        *slog.Logger
 	sig        lu.AppContext

@@ -160,6 +160,13 @@ func TestServiceStateDirectory(t *testing.T) {
 		assert.NoDirExists(t, filepath.Dir(want))
 	})
 
+	t.Run("-h prints the flags and exits 0", func(t *testing.T) {
+		out, err := exec.Command(bin, "-h").CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "-state-dir")
+		assert.Contains(t, string(out), "-schedule")
+	})
+
 	t.Run("-schedule must be positive", func(t *testing.T) {
 		out, err := exec.Command(bin, "-schedule", "0s").CombinedOutput()
 		var ee *exec.ExitError
