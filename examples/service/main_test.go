@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -74,12 +76,20 @@ func startService(t *testing.T, bin string, args ...string) *proc {
 	return startServiceEnv(t, bin, nil, args...)
 }
 
-// startServiceEnv starts the service with env added to the test's
-// environment, from which systemd's variables are removed.
+// startServiceEnv starts the service with a state directory of the
+// test's own, and env added to its environment (see launchService).
 func startServiceEnv(t *testing.T, bin string, env []string, args ...string) *proc {
+	return launchService(t, bin, env, append([]string{"-state-dir", t.TempDir()}, args...)...)
+}
+
+// launchService starts the service on a free port with args, and env
+// added to the test's environment, from which systemd's variables are
+// removed. The user's cache directory is one of the test's own unless env
+// says otherwise, so that no run writes into the real one.
+func launchService(t *testing.T, bin string, env []string, args ...string) *proc {
 	addr := freeAddr(t)
 	p := &proc{t: t, addr: addr, exited: make(chan struct{})}
-	p.cmd = exec.Command(bin, append([]string{"-addr", addr, "-state-dir", t.TempDir()}, args...)...)
+	p.cmd = exec.Command(bin, append([]string{"-addr", addr}, args...)...)
 	for _, kv := range os.Environ() {
 		switch name, _, _ := strings.Cut(kv, "="); name {
 		case "NOTIFY_SOCKET", "WATCHDOG_USEC", "WATCHDOG_PID":
@@ -87,7 +97,9 @@ func startServiceEnv(t *testing.T, bin string, env []string, args ...string) *pr
 			p.cmd.Env = append(p.cmd.Env, kv)
 		}
 	}
-	p.cmd.Env = append(p.cmd.Env, env...)
+	home := t.TempDir()
+	p.cmd.Env = append(p.cmd.Env, "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+	p.cmd.Env = append(p.cmd.Env, env...) // the last of a name wins
 	errPipe, err := p.cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, p.cmd.Start())
@@ -207,14 +219,78 @@ func TestServiceAsKubernetesRunsIt(t *testing.T) {
 		assert.Equal(t, float64(2500), work["worked_ms"])
 
 		p.eventually("the HTTP server stops", func() bool { _, _, err := p.get("/healthz"); return err != nil })
-		p.eventually("the stop hooks ran", func() bool { return strings.Contains(p.logs(), "to=Terminated") })
+		p.eventually("the App stopped and the binary says it waits", func() bool {
+			return strings.Contains(p.logs(), `msg="waiting for SIGTERM"`)
+		})
+		logs := p.logs()
+		require.Contains(t, logs, "to=Terminated")
+		assert.Less(t, strings.Index(logs, "to=Terminated"), strings.Index(logs, `msg="waiting for SIGTERM"`),
+			"it says so once the App has stopped")
 		time.Sleep(200 * time.Millisecond) // can only hide a bug, never fail a correct run
 		require.True(t, p.running(), "after SIGQUIT the binary waits for SIGTERM")
 		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
 		assert.Equal(t, 0, p.exitCode())
-		logs := p.logs()
+		logs = p.logs()
 		assert.Contains(t, logs, "from=Running trigger=ContextDone to=Draining")
 		assert.Contains(t, logs, `msg="flushing work counters" done=1`)
+		assert.Equal(t, []string{"quit"}, stopSignals(logs), "the stop is logged once, naming SIGQUIT")
+		assert.Equal(t, 1, strings.Count(logs, `msg="waiting for SIGTERM"`))
+	})
+
+	for _, tc := range []struct {
+		sig     syscall.Signal
+		sigName string
+		logged  string // as Run logs it
+	}{
+		{syscall.SIGTERM, "SIGTERM", "terminated"},
+		{syscall.SIGINT, "SIGINT", "interrupt"},
+		{syscall.SIGQUIT, "SIGQUIT", "quit"},
+	} {
+		t.Run("Run logs that "+tc.sigName+" stopped the App", func(t *testing.T) {
+			p := startService(t, bin, "-drain", "0s")
+			p.eventually("serving", func() bool { return strings.Contains(p.logs(), "msg=serving") })
+			require.NoError(t, p.cmd.Process.Signal(tc.sig))
+			if tc.sig == syscall.SIGQUIT {
+				p.eventually("waiting for SIGTERM", func() bool { return strings.Contains(p.logs(), `msg="waiting for SIGTERM"`) })
+				require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+			}
+			assert.Equal(t, 0, p.exitCode(), "a stop a signal asked for is clean; logs:\n%s", p.logs())
+			logs := p.logs()
+			assert.Equal(t, []string{tc.logged}, stopSignals(logs), "logs:\n%s", logs)
+			if tc.sig != syscall.SIGQUIT {
+				assert.NotContains(t, logs, "waiting for SIGTERM", "the binary exits at once")
+			}
+		})
+	}
+
+	t.Run("serving is logged with the bound address, once the port is bound", func(t *testing.T) {
+		p := startService(t, bin, "-addr", "127.0.0.1:0", "-drain", "0s")
+		p.eventually("serving", func() bool { return strings.Contains(p.logs(), "msg=serving") })
+		logs := p.logs()
+		serving := logLines(logs, "serving")
+		require.Len(t, serving, 1)
+		addr := logValue(serving[0], "addr")
+		require.NotEqual(t, "127.0.0.1:0", addr, "the port chosen, not the one asked for")
+		require.Contains(t, logs, `msg="lu: Start of process done" hook="http api"`)
+		assert.Less(t, strings.Index(logs, `msg="lu: Start of process done" hook="http api"`), strings.Index(logs, "msg=serving"))
+		p.addr = addr
+		code, body, err := p.get("/healthz") // at once: no retry
+		require.NoError(t, err)
+		assert.Equal(t, 200, code)
+		assert.JSONEq(t, `{"state":"Running"}`, body)
+		require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+		assert.Equal(t, 0, p.exitCode())
+	})
+
+	t.Run("a port in use: no serving, exit 1", func(t *testing.T) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		defer ln.Close()
+		p := startService(t, bin, "-addr", ln.Addr().String())
+		assert.Equal(t, 1, p.exitCode())
+		logs := p.logs()
+		assert.Contains(t, logs, "address already in use")
+		assert.NotContains(t, logs, "msg=serving")
 	})
 
 	t.Run("a second SIGTERM during a slow shutdown forces exit", func(t *testing.T) {
@@ -240,4 +316,41 @@ func TestServiceAsKubernetesRunsIt(t *testing.T) {
 			assert.Contains(t, s, want)
 		}
 	})
+}
+
+// logLines returns the log's records with message msg.
+func logLines(logs, msg string) []string {
+	var lines []string
+	for line := range strings.Lines(logs) {
+		if logValue(line, "msg") == msg {
+			lines = append(lines, strings.TrimSuffix(line, "\n"))
+		}
+	}
+	return lines
+}
+
+var logAttr = regexp.MustCompile(`(?:^| )([^ =]+)=("(?:[^"\\]|\\.)*"|[^ \n]*)`)
+
+// logValue returns the value of key in a record of the service's text
+// log, unquoted; "" if it has none.
+func logValue(line, key string) string {
+	for _, m := range logAttr.FindAllStringSubmatch(line, -1) {
+		if m[1] != key {
+			continue
+		}
+		if v, err := strconv.Unquote(m[2]); err == nil {
+			return v
+		}
+		return m[2]
+	}
+	return ""
+}
+
+// stopSignals returns the signal of each "lu: stopping" record.
+func stopSignals(logs string) []string {
+	var sigs []string
+	for _, line := range logLines(logs, "lu: stopping") {
+		sigs = append(sigs, logValue(line, "signal"))
+	}
+	return sigs
 }

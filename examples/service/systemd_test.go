@@ -132,6 +132,7 @@ func TestServiceUnderSystemd(t *testing.T) {
 		p := startServiceEnv(t, bin, []string{"NOTIFY_SOCKET=" + sock.path}, "-addr", ln.Addr().String())
 		assert.Equal(t, 1, p.exitCode())
 		assert.Contains(t, p.logs(), "address already in use")
+		assert.NotContains(t, p.logs(), "msg=serving")
 		assert.Equal(t, []string{"STATUS=Startup", "STATUS=HookStart", "STATUS=Terminating", "STOPPING=1",
 			"STATUS=HookStop", "STATUS=Terminated"}, sock.await(t, "STATUS=Terminated", 1))
 	})
