@@ -140,7 +140,7 @@ func (h *hookRun) runOne(gen int, inCall *bool) bool {
 	pre, post := h.ph.events()
 	if h.claim(gen, &rec.preSent) {
 		if r.cfg.log != nil {
-			r.log(slog.LevelInfo, "lu: "+h.ph.kind()+" started", "hook", rec.h.name(), "priority", int(rec.h.prio))
+			h.logStart(rec)
 		}
 		if err := h.emit(pre, rec); !h.eventDone(gen, rec, err) {
 			return false
@@ -349,10 +349,33 @@ func (h *hookRun) logEnd(rec *hookRecord) {
 	d, err := time.Duration(rec.ended-rec.started), rec.err
 	r.mu.Unlock()
 	if err != nil {
-		r.log(slog.LevelError, "lu: "+h.ph.kind()+" failed", "hook", rec.h.name(), "duration", d, "error", err)
+		r.log(slog.LevelError, "lu: "+h.ph.logName()+" failed", h.ph.logKey(), rec.h.name(), "duration", d, "error", err)
 	} else {
-		r.log(slog.LevelInfo, "lu: "+h.ph.kind()+" done", "hook", rec.h.name(), "duration", d)
+		r.log(slog.LevelInfo, "lu: "+h.ph.logName()+" done", h.ph.logKey(), rec.h.name(), "duration", d)
 	}
+}
+
+func (h *hookRun) logStart(rec *hookRecord) {
+	if h.ph == phaseProcessStart {
+		h.r.log(slog.LevelInfo, "lu: process Start func started", "process", rec.h.name())
+		return
+	}
+	h.r.log(slog.LevelInfo, "lu: "+h.ph.kind()+" started", "hook", rec.h.name(), "priority", int(rec.h.prio))
+}
+
+// logName and logKey name the phase's step and what it belongs to in logs.
+func (ph hookPhase) logName() string {
+	if ph == phaseProcessStart {
+		return "process Start func"
+	}
+	return ph.kind()
+}
+
+func (ph hookPhase) logKey() string {
+	if ph == phaseProcessStart {
+		return "process"
+	}
+	return "hook"
 }
 
 // wait is the owner's side: it waits for the phase to be over, giving up on
