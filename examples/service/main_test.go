@@ -271,8 +271,8 @@ func TestServiceAsKubernetesRunsIt(t *testing.T) {
 		require.Len(t, serving, 1)
 		addr := logValue(serving[0], "addr")
 		require.NotEqual(t, "127.0.0.1:0", addr, "the port chosen, not the one asked for")
-		require.Contains(t, logs, `msg="lu: Start of process done" hook="http api"`)
-		assert.Less(t, strings.Index(logs, `msg="lu: Start of process done" hook="http api"`), strings.Index(logs, "msg=serving"))
+		require.Contains(t, logs, `msg="lu: process Start func done" process="http api"`)
+		assert.Less(t, strings.Index(logs, `msg="lu: process Start func done" process="http api"`), strings.Index(logs, "msg=serving"))
 		p.addr = addr
 		code, body, err := p.get("/healthz") // at once: no retry
 		require.NoError(t, err)
