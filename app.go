@@ -133,7 +133,9 @@ type registry struct {
 // accepts a *App when there is no App in scope: f(lu.NoApp()) reads more
 // clearly than f(nil). Every method that only reads (State,
 // RunningProcesses, GetProcesses, WaitForShutdown, Journal, Graph and the
-// handlers) accepts a nil App, as does Stop.
+// handlers) accepts a nil App, as does Stop; registrations on it (hooks,
+// processes, OnTransition funcs) are dropped, for there is no App to run
+// them. Launch and Shutdown on it return errors.
 func NoApp() *App { return nil }
 
 // State returns the App's current lifecycle state. It is safe to call at
@@ -171,6 +173,9 @@ func (a *App) launched() *run {
 // included. A process with neither a Run nor a Shutdown func makes Launch
 // fail; a process added too late is an error that Shutdown returns.
 func (a *App) AddProcess(processes ...Process) {
+	if a == nil {
+		return // see NoApp
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if !a.reg.procsTaken {
@@ -192,7 +197,8 @@ func (a *App) AddProcess(processes ...Process) {
 // as a failing OnEvent callback would be.
 //
 // Register before Launch: a registration afterwards is an error that
-// Shutdown returns, as is a nil f (which Launch returns).
+// Launch returns if it comes during start-up and Shutdown returns if it
+// comes later; a nil f is an error that Launch returns.
 func (a *App) OnTransition(f func(JournalTransition)) {
 	if a == nil {
 		return
@@ -289,8 +295,15 @@ func (a *App) takeProcesses() ([]Process, error) {
 // takeErrsLocked returns the errors of bad registrations, checked processes
 // included, and forgets them.
 func (a *App) takeErrsLocked() error {
-	errs := a.reg.errs
+	err := a.regErrsLocked()
 	a.reg.errs = nil
+	return err
+}
+
+// regErrsLocked returns the errors of bad registrations, checked processes
+// included.
+func (a *App) regErrsLocked() error {
+	errs := slices.Clone(a.reg.errs)
 	for i, p := range a.reg.procs {
 		if p.Run == nil && p.Shutdown == nil {
 			errs = append(errs, fmt.Errorf("lu: process %q (number %d) has neither a Run nor a Shutdown func", p.Name, i))
@@ -299,17 +312,20 @@ func (a *App) takeErrsLocked() error {
 	return errors.Join(errs...)
 }
 
-// stopHookCount returns how many stop hooks are registered so far.
-func (a *App) stopHookCount() int {
+// closeStart closes the start hooks and the processes to registration, as
+// a start-up ends: after a failed one, registering them is an error.
+func (a *App) closeStart() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	n := 0
-	for _, h := range a.reg.hooks {
-		if h.stop != nil {
-			n++
-		}
-	}
-	return n
+	a.reg.startTaken, a.reg.procsTaken = true, true
+}
+
+// peekStopHooks returns the stop hooks registered so far, in running
+// order, leaving them open to registration.
+func (a *App) peekStopHooks() []*hook {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return sortedHooks(a.reg.hooks, true)
 }
 
 // lateErrs returns the errors of registrations made too late to run.

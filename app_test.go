@@ -495,7 +495,7 @@ func TestCallbacksMayCallTheApp(t *testing.T) {
 	require.NoError(t, a.Shutdown())
 	assert.Equal(t, []string{
 		"AppStartup Startup [] 1",
-		"ProcessStart HookStart [p] 1",
+		"ProcessStart Running [p] 1",
 		"AppRunning Running [p] 1",
 		"AppTerminating Terminating [p] 1",
 		"ProcessEnd Terminating [p] 1",

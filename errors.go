@@ -49,7 +49,8 @@ type TimeoutError struct {
 	// for a start hook, Terminating for processes, HookStop for a stop hook.
 	State State
 	// Processes lists the processes that had not returned (or whose
-	// Shutdown func had not returned), by name, in the order they were added.
+	// Shutdown func, or in state HookStart whose Start func, had not
+	// returned), by name, in the order they were added.
 	Processes []string
 	// Hook names the hook that did not finish in time, if any.
 	Hook string
@@ -70,12 +71,17 @@ func (e *TimeoutError) Error() string {
 	if e.Hook != "" {
 		fmt.Fprintf(&b, ": hook %q still running after %v", e.Hook, e.Running.Round(time.Millisecond))
 	}
-	if len(e.NotStarted) > 0 {
-		fmt.Fprintf(&b, "; never started: %s", quoteList(e.NotStarted))
-	}
-	if len(e.Processes) > 0 {
+	switch {
+	case len(e.Processes) > 0 && e.State == StateHookStart:
+		fmt.Fprintf(&b, ": Start of process %s still running after %v", quoteList(e.Processes), e.Running.Round(time.Millisecond))
+	case len(e.Processes) > 0:
 		fmt.Fprintf(&b, ": %d process(es) still running after %v: %s",
 			len(e.Processes), e.Running.Round(time.Millisecond), quoteList(e.Processes))
+	case e.Hook == "":
+		fmt.Fprintf(&b, " after %v", e.Running.Round(time.Millisecond))
+	}
+	if len(e.NotStarted) > 0 {
+		fmt.Fprintf(&b, "; never started: %s", quoteList(e.NotStarted))
 	}
 	return b.String()
 }

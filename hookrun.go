@@ -15,12 +15,10 @@ const (
 	phaseStop                          // stop hooks, on the stop goroutine
 )
 
-// minHookWait is the least a stop hook is waited for, even when the
-// shutdown budget is spent: a hook that returns at once still runs to the
-// end, and the budget is overrun by at most this much per such hook. It is
-// also how long the owner of a phase sleeps at most while it does not know
-// the deadline of the hook that runs next.
-const minHookWait = 10 * time.Millisecond
+// lastShare is what the stop hooks that start once the shutdown budget is
+// spent share, so that a hook that returns at once still runs to the end:
+// Shutdown overruns ShutdownTimeout by at most this much.
+const lastShare = 10 * time.Millisecond
 
 func (ph hookPhase) kind() string {
 	switch ph {
@@ -52,35 +50,43 @@ func (ph hookPhase) state() State {
 }
 
 // hookRun is one phase's hooks, run in order on a runner goroutine while
-// the phase's owner (the Launch goroutine, or the stop goroutine) waits.
-// The owner wakes only when the hook running may have overrun its
-// deadline, so a thousand quick hooks cost it nothing; it gives up on a
-// hook that has overrun, and for stop hooks a new runner carries on with
-// the next one. A hook or a callback that calls runtime.Goexit ends its
-// runner the same way: another one takes over where the records say.
+// the phase's owner (the Launch goroutine, or the stop goroutine) waits
+// (see hookwait.go). The owner wakes only when the hook running may have
+// overrun its deadline, so a thousand quick hooks cost it nothing; it gives
+// up on a hook that has overrun, and for stop hooks a new runner carries on
+// with the next one. A hook or a callback that calls runtime.Goexit ends
+// its runner the same way: another one takes over where the records say.
 type hookRun struct {
-	r    *run
-	ph   hookPhase
-	ctx  context.Context // the phase's context
-	end  time.Time       // the phase's deadline
-	poll time.Duration   // the longest the owner may sleep without knowing a deadline
-	recs []hookRecord    // the phase's hooks, in running order
-	done chan struct{}   // closed once the phase is over
+	r       *run
+	ph      hookPhase
+	ctx     context.Context // the phase's context
+	end     time.Time       // the phase's deadline
+	recs    []hookRecord    // the phase's hooks, in running order
+	done    chan struct{}   // closed once the phase is over
+	changed chan struct{}   // tells a waiting owner that a hook's deadline is known
 
 	// Guarded by r.mu, as recs are.
-	gen    int   // the current runner's; older runners were given up on and touch nothing
-	cur    int   // the hook the current runner is on
-	over   bool  // the phase is over and done is closed
-	failed error // why a start phase failed
+	gen     int   // the current runner's; older runners were given up on and touch nothing
+	cur     int   // the hook the current runner is on
+	over    bool  // the phase is over and done is closed
+	failed  error // why a start phase failed
+	waiting bool  // the owner waits on changed
 }
 
+// The steps of one hook, in order. A record's step is the last one a
+// runner claimed: each is done at most once, even across runners.
+const (
+	stepNone = iota
+	stepLogStart
+	stepPre // its Pre event
+	stepCall
+	stepLogEnd
+	stepPost // its Post event
+)
+
 func (r *run) newHookRun(ctx context.Context, ph hookPhase, recs []hookRecord, end time.Time) *hookRun {
-	h := &hookRun{r: r, ph: ph, ctx: ctx, end: end, poll: minHookWait, recs: recs, done: make(chan struct{})}
-	for i := range recs {
-		if t := recs[i].h.timeout; t > 0 && t < h.poll {
-			h.poll = t
-		}
-	}
+	h := &hookRun{r: r, ph: ph, ctx: ctx, end: end, recs: recs,
+		done: make(chan struct{}), changed: make(chan struct{}, 1)}
 	if len(recs) == 0 {
 		h.over = true
 		close(h.done)
@@ -99,112 +105,124 @@ func (r *run) runStarts(ctx context.Context, ph hookPhase, recs []hookRecord, de
 	defer cancel()
 	h := r.newHookRun(ctx, ph, recs, deadline)
 	go h.runner(0)
-	return h.wait()
+	began := time.Now()
+	err := h.wait()
+	if r.stopRequested() { // the stop's budget ran while the start-up waited
+		r.hookWait += time.Since(later(began, r.stopAt))
+	}
+	return err
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // stopHookDeadline returns when the App stops waiting for a stop hook
-// started at now: once it has used its fair share of the budget left, or
-// its own WithHookTimeout within that budget, but never sooner than
-// minHookWait.
-func stopHookDeadline(now, deadline time.Time, left int, h *hook) time.Time {
-	budget := deadline.Sub(now)
-	wait := budget / time.Duration(left)
-	if h.timeout > 0 {
-		wait = min(h.timeout, budget)
+// started at now, with left hooks to run before the phase's end: once it
+// has used its fair share of the budget left, or its own WithHookTimeout
+// within that budget. Once the budget is spent, the hooks left share
+// lastShare.
+func stopHookDeadline(now, end time.Time, left int, h *hook) time.Time {
+	if !now.Before(end) {
+		end = end.Add(lastShare)
 	}
-	return now.Add(max(wait, minHookWait))
+	budget := end.Sub(now)
+	if h.timeout > 0 {
+		return now.Add(min(h.timeout, budget))
+	}
+	return now.Add(budget / time.Duration(left))
 }
 
 // runner runs the hooks from the current one on. Its generation is gen.
 func (h *hookRun) runner(gen int) {
-	inCall, returned := false, false
+	var calling *hookRecord // the hook whose func runs, if any
+	returned := false
 	defer func() {
 		if !returned {
-			h.carryOn(gen, inCall)
+			h.carryOn(gen, calling)
 		}
 	}()
-	for h.runOne(gen, &inCall) {
+	for h.runOne(gen, &calling) {
 	}
 	returned = true
 }
 
-// runOne runs the current hook: its Pre event, the call, its Post event
-// (for a start hook, only if it succeeded), each step unless done already.
-// It reports whether the runner goes on with the next hook.
-func (h *hookRun) runOne(gen int, inCall *bool) bool {
-	r := h.r
+// runOne runs the current hook's steps that are not done yet: its log,
+// its Pre event, the call, its log, its Post event (for a start hook, only
+// if it succeeded). It reports whether the runner goes on with the next
+// hook.
+func (h *hookRun) runOne(gen int, calling **hookRecord) bool {
 	rec, ok := h.current(gen)
 	if !ok {
 		return false
 	}
 	pre, post := h.ph.events()
-	if h.claim(gen, &rec.preSent) {
-		if r.cfg.log != nil {
-			h.logStart(rec)
-		}
-		if err := h.emit(pre, rec); !h.eventDone(gen, rec, err) {
-			return false
-		}
+	if h.claim(gen, rec, stepLogStart) {
+		h.logStart(rec)
+	}
+	if h.claim(gen, rec, stepPre) && !h.eventDone(gen, rec, h.emit(pre, rec)) {
+		return false
 	}
 	if ctx, ok := h.claimCall(gen, rec); ok {
-		*inCall = true
+		*calling = rec
 		err := h.call(ctx, rec)
-		*inCall = false
+		*calling = nil
 		if !h.ended(gen, rec, err) {
 			return false
 		}
 	}
-	if h.claim(gen, &rec.postSent) {
+	if h.claim(gen, rec, stepLogEnd) {
 		h.logEnd(rec)
-		var err error
-		if rec.err == nil || h.ph == phaseStop {
-			err = h.emit(post, rec)
-		}
-		if !h.eventDone(gen, rec, err) {
-			return false
-		}
+	}
+	if h.claim(gen, rec, stepPost) && (rec.err == nil || h.ph == phaseStop) &&
+		!h.eventDone(gen, rec, h.emit(post, rec)) {
+		return false
 	}
 	return h.next(gen, rec)
 }
 
 // current returns the hook the runner is on, unless the runner is stale or
-// the phase is over. A start phase is over when a stop has been requested.
+// the phase is over.
 func (h *hookRun) current(gen int) (*hookRecord, bool) {
 	h.r.mu.Lock()
 	defer h.r.mu.Unlock()
 	if gen != h.gen || h.over {
 		return nil, false
 	}
-	if h.ph != phaseStop && h.r.stopRequested() {
-		h.finishLocked(nil)
-		return nil, false
-	}
 	return &h.recs[h.cur], true
 }
 
-// claim marks a step of the current hook done, and reports whether this
+// claim marks step of the current hook done, and reports whether this
 // runner is to do it: it is still the current runner, and the step was not
 // done before.
-func (h *hookRun) claim(gen int, step *bool) bool {
+func (h *hookRun) claim(gen int, rec *hookRecord, step int) bool {
 	h.r.mu.Lock()
 	defer h.r.mu.Unlock()
-	if gen != h.gen || *step {
+	if gen != h.gen || h.over || rec.step >= step {
 		return false
 	}
-	*step = true
+	rec.step = step
 	return true
 }
 
 // claimCall is claim for the call itself: it also records when the hook
-// started and when the App will give up on it, and returns its context.
+// started and when the App will give up on it, and returns its context. A
+// start phase ends instead once a stop has been requested.
 func (h *hookRun) claimCall(gen int, rec *hookRecord) (context.Context, bool) {
 	r := h.r
 	r.mu.Lock()
-	if gen != h.gen || rec.called {
-		r.mu.Unlock()
+	defer r.mu.Unlock()
+	if gen != h.gen || h.over || rec.step >= stepCall {
 		return nil, false
 	}
-	rec.called = true
+	if h.ph != phaseStop && r.stopRequested() {
+		h.finishLocked(nil)
+		return nil, false
+	}
+	rec.step = stepCall
 	now := time.Now()
 	rec.started = r.journal.now()
 	rec.deadline = h.end
@@ -213,9 +231,12 @@ func (h *hookRun) claimCall(gen int, rec *hookRecord) (context.Context, bool) {
 	} else if own := now.Add(rec.h.timeout); rec.h.timeout > 0 && own.Before(h.end) {
 		rec.deadline = own
 	}
-	r.mu.Unlock()
-	if rec.deadline.Equal(h.end) {
-		return h.ctx, true
+	if h.waiting {
+		h.waiting = false
+		h.changed <- struct{}{} // room for one: only the owner drains it
+	}
+	if h.ph != phaseStop && rec.deadline.Equal(h.end) {
+		return h.ctx, true // the phase's context has this deadline
 	}
 	ctx, cancel := context.WithDeadline(h.ctx, rec.deadline)
 	rec.cancel = cancel
@@ -253,13 +274,13 @@ func (h *hookRun) ended(gen int, rec *hookRecord, err error) bool {
 	r := h.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if rec.ended == 0 {
+		rec.ended = r.journal.now()
+	}
 	if gen != h.gen {
-		if rec.abandoned && rec.ended == 0 {
-			rec.ended = r.journal.now()
-		}
 		return false
 	}
-	rec.ended, rec.err = r.journal.now(), err
+	rec.err = err
 	return true
 }
 
@@ -296,7 +317,7 @@ func (h *hookRun) eventDone(gen int, rec *hookRecord, err error) bool {
 func (h *hookRun) next(gen int, rec *hookRecord) bool {
 	h.r.mu.Lock()
 	defer h.r.mu.Unlock()
-	if gen != h.gen {
+	if gen != h.gen || h.over {
 		return false
 	}
 	if rec.err != nil && h.ph != phaseStop {
@@ -319,23 +340,27 @@ func (h *hookRun) finishLocked(failure error) {
 	}
 }
 
-// carryOn runs as a runner's goroutine ends in runtime.Goexit, called by a
-// hook (which is then reported as failed) or by a callback (which emit has
-// reported): another runner takes over.
-func (h *hookRun) carryOn(gen int, inCall bool) {
+// carryOn runs as a runner's goroutine ends in runtime.Goexit, called by
+// the hook it was calling (which is then reported as failed; a start
+// phase fails) or by a callback (which emit has reported): another runner
+// takes over.
+func (h *hookRun) carryOn(gen int, calling *hookRecord) {
 	r := h.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if calling != nil && calling.ended == 0 {
+		calling.ended = r.journal.now()
+		if gen == h.gen {
+			c := call{kind: h.ph.kind(), name: calling.h.Name, seq: calling.h.seq}
+			calling.err = newPanicError(c.where(), ErrGoexit)
+		}
+	}
 	if gen != h.gen || h.over {
 		return
 	}
-	if inCall {
-		rec := &h.recs[h.cur]
-		c := call{kind: h.ph.kind(), name: rec.h.Name, seq: rec.h.seq}
-		rec.ended, rec.err = r.journal.now(), newPanicError(c.where(), ErrGoexit)
-		if rec.cancel != nil {
-			rec.cancel()
-		}
+	if calling != nil && h.ph != phaseStop {
+		h.finishLocked(calling.err)
+		return
 	}
 	go h.runner(gen)
 }
@@ -356,11 +381,13 @@ func (h *hookRun) logEnd(rec *hookRecord) {
 }
 
 func (h *hookRun) logStart(rec *hookRecord) {
-	if h.ph == phaseProcessStart {
+	switch {
+	case h.r.cfg.log == nil:
+	case h.ph == phaseProcessStart:
 		h.r.log(slog.LevelInfo, "lu: process Start func started", "process", rec.h.name())
-		return
+	default:
+		h.r.log(slog.LevelInfo, "lu: "+h.ph.kind()+" started", "hook", rec.h.name(), "priority", int(rec.h.prio))
 	}
-	h.r.log(slog.LevelInfo, "lu: "+h.ph.kind()+" started", "hook", rec.h.name(), "priority", int(rec.h.prio))
 }
 
 // logName and logKey name the phase's step and what it belongs to in logs.
@@ -376,91 +403,4 @@ func (ph hookPhase) logKey() string {
 		return "process"
 	}
 	return "hook"
-}
-
-// wait is the owner's side: it waits for the phase to be over, giving up on
-// a hook that overruns its deadline. During start-up, a stop request
-// shortens every deadline to the stop's budget for processes. It returns
-// why a start phase failed.
-func (h *hookRun) wait() error {
-	timer := time.NewTimer(time.Until(h.wake(time.Now(), time.Time{})))
-	defer timer.Stop()
-	var stopping <-chan struct{}
-	if h.ph != phaseStop {
-		stopping = h.r.stopping
-	}
-	var grace time.Time
-	for {
-		select {
-		case <-h.done:
-			h.r.mu.Lock()
-			defer h.r.mu.Unlock()
-			return h.failed
-		case <-stopping:
-			stopping = nil
-			grace = h.r.stopAt.Add(h.r.workShare())
-		case <-timer.C:
-		}
-		timer.Reset(time.Until(h.check(time.Now(), grace)))
-	}
-}
-
-// check gives up on the current hook if it has overrun its deadline (or
-// grace, if set), and returns when to check again.
-func (h *hookRun) check(now, grace time.Time) time.Time {
-	r := h.r
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if h.over {
-		return now.Add(time.Hour) // done is closed
-	}
-	rec := &h.recs[h.cur]
-	if !rec.called || rec.ended != 0 {
-		return h.wake(now, grace)
-	}
-	deadline := rec.deadline
-	if !grace.IsZero() && grace.Before(deadline) {
-		deadline = grace
-	}
-	if now.Before(deadline) {
-		return deadline
-	}
-	h.giveUpLocked(rec)
-	return h.wake(now, grace)
-}
-
-// wake returns when the owner must look again while it does not know the
-// deadline of the hook that will run: no hook's can come sooner.
-func (h *hookRun) wake(now, grace time.Time) time.Time {
-	w := now.Add(h.poll)
-	if h.ph != phaseStop && h.end.Before(w) {
-		w = h.end
-	}
-	if !grace.IsZero() && grace.Before(w) {
-		w = grace
-	}
-	return w
-}
-
-// giveUpLocked abandons the current hook: its runner becomes stale, and a
-// stop phase goes on with the next hook on a new runner. The caller holds
-// r.mu.
-func (h *hookRun) giveUpLocked(rec *hookRecord) {
-	r := h.r
-	te := &TimeoutError{State: h.ph.state(), Hook: rec.h.name(), Running: time.Duration(r.journal.now() - rec.started)}
-	rec.err, rec.abandoned, rec.postSent = te, true, true
-	h.gen++
-	if h.ph != phaseStop {
-		for _, later := range h.recs[h.cur+1:] {
-			te.NotStarted = append(te.NotStarted, later.h.name())
-		}
-		h.finishLocked(te)
-		return
-	}
-	h.cur++
-	if h.cur == len(h.recs) {
-		h.finishLocked(nil)
-		return
-	}
-	go h.runner(h.gen)
 }

@@ -135,16 +135,25 @@ func (a *App) AddHook(h Hook, opts ...HookOption) {
 
 // addHook checks a registration and records it, or records why not.
 func (a *App) addHook(call string, h *hook, opts []HookOption) {
-	for _, o := range opts {
-		o(h)
-	}
 	if a == nil {
-		return
+		return // see NoApp
+	}
+	nilOption := false
+	for _, o := range opts {
+		if o == nil {
+			nilOption = true
+			continue
+		}
+		o(h)
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.reg.seq++
 	h.seq = a.reg.seq
+	if nilOption {
+		a.reg.errs = append(a.reg.errs, fmt.Errorf("lu: %s: hook %s: a nil HookOption", call, h.label()))
+		return
+	}
 	// A pair is too late once its start half can no longer run.
 	late := h.start != nil && a.reg.startTaken || a.reg.stopTaken
 	switch {

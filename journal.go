@@ -18,6 +18,9 @@ type Journal struct {
 	// StartHooks lists the start hooks in running order, those not run yet
 	// included, once they have begun; nil until then.
 	StartHooks []JournalEntry `json:"start_hooks"`
+	// StartFuncs lists the processes' Start funcs in the order they are
+	// called, named by their process, once they have begun; nil until then.
+	StartFuncs []JournalEntry `json:"start_funcs,omitempty"`
 	// StopHooks lists the stop hooks that run in this stop, in running
 	// order, once they have begun; nil until then.
 	StopHooks []JournalEntry `json:"stop_hooks"`
@@ -104,22 +107,28 @@ type journal struct {
 	epoch       time.Time
 	entered     stamp // when the current state was entered
 	transitions []JournalTransition
-	delivered   int          // transitions already logged
+	delivered   int          // deliveries of transitions done; see run.deliver
 	start, stop []hookRecord // the start and stop hooks, in running order, once they begin
+	starts      []hookRecord // the processes' Start funcs, once they begin
 }
 
 // hookRecord is one hook's run: the journal's record, and the runner's
 // progress, so that a runner that takes over neither repeats nor skips a
 // step. Guarded by the run's mutex.
 type hookRecord struct {
-	h                         *hook
-	started, ended            stamp
-	err                       error
-	eventErrs                 []error   // failures of a stop hook's event callbacks
-	abandoned                 bool      // the App gave up waiting for it
-	deadline                  time.Time // when the App gives up on it
-	cancel                    context.CancelFunc
-	preSent, called, postSent bool
+	h              *hook
+	started, ended stamp
+	err            error
+	eventErrs      []error   // failures of a stop hook's event callbacks
+	abandoned      bool      // the App gave up waiting for it
+	deadline       time.Time // when the App gives up on it
+	cancel         context.CancelFunc
+	step           int // the last step a runner claimed; see stepNone
+}
+
+// succeeded reports whether the hook's func returned nil in time.
+func (rec *hookRecord) succeeded() bool {
+	return rec.step >= stepCall && rec.ended != 0 && rec.err == nil
 }
 
 func (j *journal) now() stamp { return stamp(time.Since(j.epoch)) + 1 }
@@ -141,9 +150,6 @@ func (j *journal) entry(name string, started, ended stamp, err error) JournalEnt
 		e.Duration = time.Duration(j.now() - started)
 	default:
 		e.Duration = time.Duration(ended - started)
-	}
-	if err != nil {
-		e.Error = err.Error()
 	}
 	return e
 }
@@ -179,16 +185,26 @@ func (a *App) Journal() Journal {
 		return Journal{}
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	j := Journal{
 		Transitions: slices.Clone(r.journal.transitions),
 		StartHooks:  r.journal.hooks(r.journal.start),
+		StartFuncs:  r.journal.hooks(r.journal.starts),
 		StopHooks:   r.journal.hooks(r.journal.stop),
 	}
 	for i := range r.procs {
 		p := &r.procs[i]
 		if p.Run != nil && p.state.Load() != procIdle {
 			j.Processes = append(j.Processes, p.journal(&r.journal))
+		}
+	}
+	r.mu.Unlock()
+	// The errors' texts come from their own methods, user code that may
+	// call the App: not under the lock.
+	for _, list := range [][]JournalEntry{j.StartHooks, j.StartFuncs, j.StopHooks, j.Processes} {
+		for i := range list {
+			if list[i].Err != nil {
+				list[i].Error = list[i].Err.Error()
+			}
 		}
 	}
 	return j
@@ -207,26 +223,32 @@ func (a *App) JournalHandler() http.Handler {
 
 // deliver logs the transitions not yet delivered and hands them to the
 // OnTransition funcs. Each stretch of the lifecycle delivers its own, on its
-// owner's goroutine, so they are delivered in order, once each.
+// owner's goroutine, so they are delivered in order, once each. The cursor
+// counts deliveries (the logger's, then each func's, for each transition)
+// and moves before each: a callback that ends its goroutine with
+// runtime.Goexit misses nothing but its own, and the owner that takes over
+// carries on after it.
 func (r *run) deliver() {
-	if r.cfg.log == nil && len(r.cfg.observers) == 0 {
+	sinks := 1 + len(r.cfg.observers)
+	if r.cfg.log == nil && sinks == 1 {
 		return
 	}
 	for {
 		r.mu.Lock()
-		if r.journal.delivered == len(r.journal.transitions) {
+		k := r.journal.delivered
+		if k == len(r.journal.transitions)*sinks {
 			r.mu.Unlock()
 			return
 		}
-		t := r.journal.transitions[r.journal.delivered]
+		t := r.journal.transitions[k/sinks]
 		r.journal.delivered++
 		r.mu.Unlock()
-		if r.cfg.log != nil {
+		switch sink := k % sinks; {
+		case sink > 0:
+			r.observe(r.cfg.observers[sink-1], t)
+		case r.cfg.log != nil:
 			r.log(slog.LevelInfo, "lu: transition", "from", t.From.String(), "trigger", t.Trigger.String(),
 				"to", t.To.String(), "after", t.Duration)
-		}
-		for _, f := range r.cfg.observers {
-			r.observe(f, t)
 		}
 	}
 }

@@ -57,12 +57,15 @@ type run struct {
 	awaited chan struct{}
 
 	// Owned by the Launch goroutine until startEnded closes; read-only after.
-	hooksBegan bool         // the start hooks' stretch began: stop hooks may run
-	startErr   error        // the start-up's failure, before any stop request
-	lateErrs   []error      // failures of a start-up the stop interrupted
-	pidFile    *processFile // the process file held, if any
-	unwatch    func() bool  // unregisters the Launch context's watch
-	starting   *proc        // the process whose ProcessStart is being emitted
+	hooksBegan  bool          // the start hooks' stretch began: stop hooks may run
+	startErr    error         // the start-up's failure, before any stop request
+	lateErrs    []error       // failures of a start-up the stop interrupted
+	pidFile     *processFile  // the process file held, if any
+	unwatch     func() bool   // unregisters the Launch context's watch
+	starting    *proc         // the process whose ProcessStart is being emitted
+	running     bool          // Started was fired: the processes start
+	sentRunning bool          // AppRunning was emitted (or is being)
+	hookWait    time.Duration // how long the start-up waited for hooks after a stop was requested
 
 	// Owned by the stop goroutine; see stop.go. result is read by others
 	// once done is closed.
@@ -104,15 +107,29 @@ func (a *App) Launch(ctx context.Context) error {
 	if ctx == nil {
 		return errors.New("lu: Launch with a nil context")
 	}
-	r, err := a.newRun(ctx)
+	// The contexts are made before the App's lock is taken: deriving from
+	// ctx may call its code (its AfterFunc method, say).
+	c := runContexts{launch: ctx}
+	c.start, c.cancelStart = context.WithCancelCause(ctx)
+	c.procs, c.cancelProcs = context.WithCancelCause(context.WithoutCancel(ctx))
+	r, err := a.newRun(c)
 	if err != nil {
+		c.cancelStart(err)
+		c.cancelProcs(err)
 		return err
 	}
 	return r.launch()
 }
 
+// runContexts are the contexts of a run: the Launch context and those
+// derived from it.
+type runContexts struct {
+	launch, start, procs     context.Context
+	cancelStart, cancelProcs context.CancelCauseFunc
+}
+
 // newRun checks the configuration, builds the run and fires Launch.
-func (a *App) newRun(ctx context.Context) (*run, error) {
+func (a *App) newRun(c runContexts) (*run, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.run != nil {
@@ -124,7 +141,9 @@ func (a *App) newRun(ctx context.Context) (*run, error) {
 	r := &run{
 		app:        a,
 		cfg:        a.configLocked(),
-		launchCtx:  ctx,
+		launchCtx:  c.launch,
+		startCtx:   c.start,
+		procCtx:    c.procs,
 		stopping:   a.stoppingLocked(),
 		startEnded: make(chan struct{}),
 		done:       make(chan struct{}),
@@ -133,8 +152,7 @@ func (a *App) newRun(ctx context.Context) (*run, error) {
 	r.journal.epoch = time.Now()
 	r.journal.entered = r.journal.now()
 	r.journal.transitions = make([]JournalTransition, 0, 8) // room for a whole lifecycle
-	r.startCtx, r.cancelStart = context.WithCancelCause(ctx)
-	r.procCtx, r.cancelProcs = context.WithCancelCause(context.WithoutCancel(ctx))
+	r.cancelStart, r.cancelProcs = c.cancelStart, c.cancelProcs
 	r.mu.Lock()
 	_, _, err := r.fireLocked(TriggerLaunch)
 	r.mu.Unlock()
@@ -157,7 +175,9 @@ func (a *App) checkLocked() error {
 	if a.DrainDelay < 0 {
 		errs = append(errs, fmt.Errorf("lu: negative DrainDelay %v", a.DrainDelay))
 	}
-	return errors.Join(append(errs, a.takeErrsLocked())...)
+	// A refused Launch leaves the registrations, and their errors, as they
+	// are: launching again fails the same way.
+	return errors.Join(append(errs, a.regErrsLocked())...)
 }
 
 // callbacks reports whether user code runs on the lifecycle's own
@@ -200,12 +220,10 @@ func (r *run) launch() error {
 	if r.launchCtx.Done() != nil {
 		r.unwatch = context.AfterFunc(r.launchCtx, r.contextDone)
 	}
-	r.deliver()
 	failure := r.startUp()
 	if failure != nil && !r.stopRequested() && r.launchCtx.Err() != nil {
 		r.contextDone() // the end of ctx, which the start-up saw first, is what stops it
 	}
-	started := false
 	switch {
 	case failure != nil && r.stopRequested():
 		// A stop interrupted the start-up: what failed because of it is the
@@ -216,23 +234,28 @@ func (r *run) launch() error {
 	case failure != nil:
 		r.startErr = failure
 		r.requestStop(TriggerStartFailed, stopRequest{cause: failure})
-	default:
-		started = r.advance(TriggerStarted, StateRunning)
 	}
-	if started {
-		// A callback failing as the App reports that it runs fails Launch.
-		failures := r.callbackFailures()
-		r.deliver()
-		if err := r.emit(r.launchCtx, AppRunning, ""); err != nil {
-			r.failCallback(err)
-		}
-		started = r.callbackFailures() == failures
-	}
-	if started {
+	if r.running && r.startProcesses() {
 		return nil
 	}
 	r.endStart() // the stop waits for it; endStart is idempotent
 	return r.launchError()
+}
+
+// startProcesses is the start of state Running: it starts the processes,
+// emits AppRunning and delivers the transitions. It reports whether Launch
+// succeeds: not if a callback failed meanwhile. A stop requested meanwhile
+// (a process that did its job and called Stop) stops the App as from
+// Running: Launch has succeeded.
+func (r *run) startProcesses() bool {
+	failures := r.callbackFailures()
+	r.launchProcesses()
+	r.sentRunning = true
+	if err := r.emit(r.launchCtx, AppRunning, ""); err != nil {
+		r.failCallback(err)
+	}
+	r.deliver() // after the event: an OnTransition func that calls Goexit must not lose it
+	return r.callbackFailures() == failures
 }
 
 // echoesStop reports whether a start-up failure only echoes the stop that
@@ -247,11 +270,13 @@ func (r *run) echoesStop(err error) bool {
 }
 
 // startUp is states Startup and HookStart. It returns the first failure,
-// or nil when every process was started or a stop was requested meanwhile.
+// or nil when it fired Started (r.running is then set) or a stop was
+// requested meanwhile.
 func (r *run) startUp() error {
 	if err := r.emit(r.launchCtx, AppStartup, ""); err != nil {
 		return err
 	}
+	r.deliver()
 	// The clock starts once the AppStartup callback returned: callbacks are
 	// the user's own time.
 	began := time.Now()
@@ -280,12 +305,10 @@ func (r *run) startUp() error {
 	if err := r.runStartFuncs(deadline); err != nil {
 		return err
 	}
-	if err := r.startProcesses(); err != nil {
-		return err
-	}
 	if now := time.Now(); now.After(deadline) {
 		return &TimeoutError{State: StateHookStart, Running: now.Sub(began)}
 	}
+	r.running = r.advance(TriggerStarted, StateRunning)
 	return nil
 }
 
@@ -336,9 +359,12 @@ func (r *run) runStartFuncs(deadline time.Time) error {
 			of = append(of, p)
 		}
 	}
+	r.mu.Lock()
+	r.journal.starts = recs
+	r.mu.Unlock()
 	err := r.runStarts(r.startCtx, phaseProcessStart, recs, deadline)
 	for i := range recs {
-		of[i].due = recs[i].called && recs[i].err == nil
+		of[i].due = recs[i].succeeded()
 	}
 	return err
 }
@@ -353,11 +379,17 @@ func (r *run) endStart() {
 		return
 	default:
 	}
-	if r.starting != nil { // its ProcessStart callback called runtime.Goexit
-		r.starting.state.Store(procIdle)
+	defer close(r.startEnded) // even if a callback below calls runtime.Goexit
+	defer r.cancelStart(errStartupDone)
+	r.app.closeStart()
+	if p := r.starting; p != nil { // its ProcessStart callback called runtime.Goexit
+		r.starting = nil
+		r.eg.Go(func() error { return r.runProcess(p) })
 	}
-	r.cancelStart(errStartupDone)
-	close(r.startEnded)
+	if r.running && !r.sentRunning {
+		r.sentRunning = true
+		_ = r.emit(r.launchCtx, AppRunning, "") // a failure was recorded by the callback that ended Launch
+	}
 }
 
 // launchError waits for the stop of a start-up that did not succeed, and
@@ -365,7 +397,7 @@ func (r *run) endStart() {
 func (r *run) launchError() error {
 	<-r.done
 	if r.startErr != nil {
-		return errors.Join(r.startErr, r.result)
+		return r.result // the start-up's failure first, then the clean-up's
 	}
 	cause := r.stopReq.cause
 	if r.result != nil && errors.Is(r.result, cause) {

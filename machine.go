@@ -102,9 +102,10 @@ type stopRequest struct {
 }
 
 // enterStopping is the entry action of the Stopping superstate, run once,
-// on the first transition into it: it records why the App stops, closes the
-// channel returned by WaitForShutdown and cancels the start-up's context.
-// It runs under the run's mutex and must not block.
+// on the first transition into it: it records why the App stops and closes
+// the channel returned by WaitForShutdown. It runs under the run's mutex
+// and must not block nor call code of the user's (cancelling the start-up's
+// context may: requestStop does it).
 func enterStopping(ctx context.Context, args ...any) error {
 	r := runOf(ctx)
 	req := args[0].(stopRequest)
@@ -112,7 +113,6 @@ func enterStopping(ctx context.Context, args ...any) error {
 	r.stopReq, r.stopFrom, r.stopTrigger = req, tr.Source.(State), tr.Trigger.(Trigger)
 	r.stopAt = time.Now()
 	close(r.stopping)
-	r.cancelStart(req.cause)
 	return nil
 }
 

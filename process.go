@@ -110,13 +110,15 @@ func (r *run) runningProcesses() []string {
 	return names
 }
 
-// startProcesses starts every process under the run's errgroup, in order,
-// unless a stop is requested meanwhile. It runs on the Launch goroutine.
-func (r *run) startProcesses() error {
+// launchProcesses starts every process under the run's errgroup, in
+// order, unless a stop is requested meanwhile. It runs on the Launch
+// goroutine, as the App enters Running. A ProcessStart callback that fails
+// stops the App, but its process has been announced and is started.
+func (r *run) launchProcesses() {
 	for i := range r.procs {
 		p := &r.procs[i]
 		if r.stopRequested() {
-			return nil
+			return
 		}
 		p.due = true
 		if p.Run == nil {
@@ -129,13 +131,11 @@ func (r *run) startProcesses() error {
 			r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
 		}
 		if err := r.emit(r.procCtx, ProcessStart, p.Name); err != nil {
-			p.state.Store(procIdle)
-			return err
+			r.failCallback(err)
 		}
 		r.starting = nil
 		r.eg.Go(func() error { return r.runProcess(p) })
 	}
-	return nil
 }
 
 // runProcess is the body of a process's goroutine: it calls Run, then
@@ -169,22 +169,25 @@ func (r *run) runProcess(p *proc) error {
 // nothing more: the App may have terminated.
 func (r *run) endProcess(ctx context.Context, p *proc, err error) {
 	if !p.state.CompareAndSwap(procRunning, procReturned) {
+		// Abandoned: the journal learns how it ended, and nothing else does.
+		p.err = r.processFailure(p, err)
 		p.ended.Store(int64(r.journal.now()))
 		return
 	}
 	p.err = r.processFailure(p, err)
 	p.ended.Store(int64(r.journal.now()))
 	// What follows calls the user's callbacks, which may call
-	// runtime.Goexit: the bookkeeping is deferred so that it happens anyway.
+	// runtime.Goexit: the bookkeeping is deferred so that it happens anyway,
+	// and ProcessEnd, an event, is emitted before the log.
 	defer r.processEnded(p)
-	if r.cfg.log != nil {
-		r.logProcessEnd(p)
-	}
 	if r.cfg.onEvent != nil {
 		<-r.startEnded // ProcessEnd never precedes AppRunning
 		if err := r.emit(ctx, ProcessEnd, p.Name); err != nil {
 			r.failCallback(err)
 		}
+	}
+	if r.cfg.log != nil {
+		r.logProcessEnd(p)
 	}
 }
 
@@ -213,14 +216,21 @@ func (r *run) logProcessEnd(p *proc) {
 }
 
 // processFailure returns nil if err only says that the process was stopped
-// as asked, or else the failure, naming the process.
-func (r *run) processFailure(p *proc, err error) error {
+// as asked, or else the failure, naming the process. Telling the two apart
+// calls err's own methods (errors.Is), which may panic: that is a failure
+// too.
+func (r *run) processFailure(p *proc, err error) (failure error) {
 	if err == nil {
 		return nil
 	}
 	if _, panicked := err.(*PanicError); panicked {
 		return err
 	}
+	defer func() {
+		if v := recover(); v != nil {
+			failure = newPanicError(fmt.Sprintf("the error of process %q", p.Name), v)
+		}
+	}()
 	if r.procCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(r.procCtx))) {
 		return nil // stopped, as asked
 	}

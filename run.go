@@ -106,7 +106,7 @@ var exit = os.Exit
 func (a *App) reportUnfinished(log *slog.Logger) {
 	j := a.Journal()
 	var hooks, procs []string
-	for _, list := range [][]JournalEntry{j.StartHooks, j.StopHooks} {
+	for _, list := range [][]JournalEntry{j.StartHooks, j.StartFuncs, j.StopHooks} {
 		for _, e := range list {
 			if e.Running {
 				hooks = append(hooks, fmt.Sprintf("%s (running for %v)", e.Name, e.Duration.Round(time.Millisecond)))

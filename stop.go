@@ -27,17 +27,19 @@ var (
 // in a *[TimeoutError] (wrapping context.DeadlineExceeded);
 // RunningProcesses lists abandoned processes.
 //
-// Shutdown returns every error, joined: from Shutdown funcs, processes (the
-// one that made the App stop included), stop hooks and callbacks, the cause
-// given to Stop, and a deadline of Launch's context. It may be called from
+// Shutdown returns every error, joined: a failed start-up's, from Shutdown
+// funcs, processes (the one that made the App stop included), stop hooks
+// and callbacks, the cause given to Stop, and a deadline of Launch's
+// context. It may be called from
 // many goroutines at once and again later: the App stops once and every
 // call returns the same result. Called during start-up, it makes Launch
 // fail and returns the clean-up's result. Called before Launch, it returns
 // an error wrapping [ErrIllegalTransition].
 //
-// Shutdown waits for the App's hooks, processes and callbacks, so calling
-// it from one of them waits for itself until the deadline: call [App.Stop]
-// there instead.
+// Shutdown waits for the App to stop, so called from code the App waits
+// for it waits for itself: from a hook or a process until their deadline,
+// from an OnEvent callback or an OnTransition func, which have none, for
+// ever. Call [App.Stop] there instead.
 func (a *App) Shutdown() error {
 	r := a.launched()
 	if r == nil {
@@ -85,6 +87,7 @@ func (r *run) requestStop(t Trigger, req stopRequest) error {
 	from, to, err := r.fireLocked(t, req)
 	r.mu.Unlock()
 	if !from.stopping() && to.stopping() {
+		r.cancelStart(req.cause) // the start-up, if under way, stops
 		if t == TriggerShutdown && !r.cfg.callbacks() {
 			r.stop()
 		} else {
@@ -117,7 +120,6 @@ type stopProgress struct {
 	began           time.Time // when the shutdown clock started
 	procsStopped    bool      // the processes were stopped
 	stopHooks       *hookRun
-	cancelHooks     context.CancelFunc
 	sentTerminated  bool // AppTerminated was emitted
 	errs            []error
 }
@@ -177,12 +179,10 @@ func (r *run) terminate() {
 		}
 	}
 	if r.st.began.IsZero() {
-		// The clock starts once the AppTerminating callback returned, less
-		// the time since a stop that interrupted the start-up was asked for.
-		r.st.began = time.Now()
-		if r.stopFrom < StateRunning {
-			r.st.began = r.stopAt
-		}
+		// The clock starts once the AppTerminating callback returned (and
+		// any other callback the stop waited for), less the time an
+		// interrupted start-up already waited for its hooks.
+		r.st.began = time.Now().Add(-r.hookWait)
 	}
 	if !r.st.procsStopped {
 		r.st.procsStopped = true
@@ -193,9 +193,10 @@ func (r *run) terminate() {
 
 // workShare is how long the processes, and a start-up interrupted by the
 // stop, may take to stop: ShutdownTimeout, or half of it if stop hooks
-// will run after them.
+// will run after them. It is called by the Launch goroutine while it waits
+// for start hooks, and by the stop goroutine.
 func (r *run) workShare() time.Duration {
-	if r.app.stopHookCount() > 0 {
+	if len(r.eligibleStopHooks(r.app.peekStopHooks())) > 0 {
 		return r.cfg.shutdownTimeout / 2
 	}
 	return r.cfg.shutdownTimeout
@@ -209,16 +210,14 @@ func (r *run) stopHooks() {
 		r.mu.Lock()
 		r.journal.stop = recs
 		r.mu.Unlock()
-		end := r.st.began.Add(r.cfg.shutdownTimeout)
-		ctx, cancel := context.WithDeadline(context.WithoutCancel(r.launchCtx), end)
-		h := r.newHookRun(ctx, phaseStop, recs, end)
-		r.st.stopHooks, r.st.cancelHooks = h, cancel
+		// Each stop hook's context has its own deadline: see claimCall.
+		h := r.newHookRun(context.WithoutCancel(r.launchCtx), phaseStop, recs, r.st.began.Add(r.cfg.shutdownTimeout))
+		r.st.stopHooks = h
 		if len(recs) > 0 {
 			go h.runner(0)
 		}
 	}
 	_ = r.st.stopHooks.wait()
-	r.st.cancelHooks()
 	r.mu.Lock()
 	for i := range r.journal.stop {
 		rec := &r.journal.stop[i]
@@ -235,13 +234,15 @@ func (r *run) stopHooks() {
 // a start-up that failed before the start hooks began, none; and a pair's
 // stop half only if its start half succeeded.
 func (r *run) eligibleStopHooks(hooks []*hook) []hookRecord {
-	if !r.hooksBegan {
+	if !r.hooksBegan || len(hooks) == 0 {
 		return nil
 	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	ok := map[*hook]bool{}
 	for i := range r.journal.start {
 		rec := &r.journal.start[i]
-		if rec.h.paired() && rec.called && rec.err == nil {
+		if rec.h.paired() && rec.succeeded() {
 			ok[rec.h] = true
 		}
 	}
@@ -276,7 +277,7 @@ func (r *run) finish() {
 
 // gatherResult joins every error of the run that Shutdown returns.
 func (r *run) gatherResult() error {
-	var errs []error
+	errs := []error{r.startErr}
 	if r.stopReq.report {
 		errs = append(errs, r.stopReq.cause)
 	}
@@ -306,7 +307,7 @@ func (r *run) stopProcesses(deadline time.Time) []error {
 	stuck := make([]bool, len(r.procs))
 	errs, expired := r.callShutdownFuncs(deadline, timer.C, stuck)
 	r.cancelProcs(r.stopReq.cause)
-	allEnded := expired
+	allEnded := false
 	if !expired {
 		select {
 		case <-ErrGroupWait(&r.eg):

@@ -63,8 +63,9 @@ func TestWatchdogPings(t *testing.T) {
 			name: "a start-up held past StartupTimeout (by a callback): the pings stop",
 			setup: func(a *lu.App, release <-chan struct{}) {
 				a.StartupTimeout = time.Second
+				a.OnStartUp(func(context.Context) error { return nil }, lu.WithHookName("h"))
 				a.OnEvent = func(_ context.Context, e lu.Event) {
-					if e.Type == lu.AppStartup {
+					if e.Type == lu.PreHookStart {
 						<-release
 					}
 				}
