@@ -133,3 +133,10 @@ func (r *run) log(level slog.Level, msg string, args ...any) {
 	r.cfg.log.Log(context.Background(), level, msg, args...)
 	returned = true
 }
+
+// callbackFailures returns how many callbacks have failed so far.
+func (r *run) callbackFailures() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.callbackErrs)
+}

@@ -406,13 +406,6 @@ func (r *run) launchError() error {
 	return errors.Join(fmt.Errorf("lu: start-up interrupted: %w", cause), r.result)
 }
 
-// callbackFailures returns how many callbacks have failed so far.
-func (r *run) callbackFailures() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.callbackErrs)
-}
-
 // stopRequested reports whether the App has begun to stop.
 func (r *run) stopRequested() bool {
 	select {
@@ -440,15 +433,3 @@ func (r *run) contextDone() {
 	}
 	r.requestStop(TriggerContextDone, req)
 }
-
-// bug records an internal trigger the machine refused: a bug in lu.
-// Shutdown returns it, and tests make it panic (see onBug).
-func (r *run) bug(err error) {
-	r.mu.Lock()
-	r.bugs = append(r.bugs, err)
-	r.mu.Unlock()
-	onBug(err)
-}
-
-// onBug is called with every bug; the tests make it panic.
-var onBug = func(error) {}

@@ -139,6 +139,18 @@ func (r *run) fire(t Trigger, args ...any) {
 	}
 }
 
+// bug records an internal trigger the machine refused: a bug in lu.
+// Shutdown returns it, and tests make it panic (see onBug).
+func (r *run) bug(err error) {
+	r.mu.Lock()
+	r.bugs = append(r.bugs, err)
+	r.mu.Unlock()
+	onBug(err)
+}
+
+// onBug is called with every bug; the tests make it panic.
+var onBug = func(error) {}
+
 //go:generate go test -run TestDiagram -update .
 
 // LifecycleDOT returns the lifecycle state machine in Graphviz DOT, drawn

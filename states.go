@@ -14,10 +14,10 @@ const (
 	// StateStartup is entered by [App.Launch]: the process file, if any, is
 	// taken.
 	StateStartup
-	// StateHookStart runs the start hooks, then the processes' Start funcs,
-	// then starts every process.
+	// StateHookStart runs the start hooks, then the processes' Start funcs.
 	StateHookStart
-	// StateRunning is the steady state: every process has been started.
+	// StateRunning is the steady state. The processes are started as the
+	// App enters it.
 	StateRunning
 	// StateDraining is the lame-duck pause after a stop was requested in
 	// state Running: readiness reports not-ready, everything keeps running,
@@ -90,8 +90,8 @@ const (
 	TriggerStop
 	// TriggerRunHooks begins running the start hooks.
 	TriggerRunHooks
-	// TriggerStarted reports that every start hook succeeded and every
-	// process has been started.
+	// TriggerStarted reports that every start hook and every process's
+	// Start func succeeded: the processes start.
 	TriggerStarted
 	// TriggerStartFailed reports that start-up failed: the process file was
 	// refused, a start hook or a process's Start func failed, panicked or
