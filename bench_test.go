@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -189,6 +190,37 @@ func BenchmarkRegisterHooks(b *testing.B) {
 					a.OnStartUp(f, lu.WithHookPriority(lu.HookPriority(i%201-100)))
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkLaunchPaired runs lu and the bare errgroup alternately, one op
+// each per iteration (each first every other time), and reports the ratio
+// of their total times, lu/errgroup: the two are measured moments apart,
+// so a machine whose speed drifts moves both alike. ns/op is the time of
+// both together.
+func BenchmarkLaunchPaired(b *testing.B) {
+	for _, n := range sizes {
+		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+			var eg, l time.Duration
+			timed := func(f func()) time.Duration {
+				t := time.Now()
+				f()
+				return time.Since(t)
+			}
+			i := 0
+			for b.Loop() {
+				if i%2 == 0 {
+					eg += timed(func() { runErrgroup(n, nil) })
+					l += timed(func() { runLu(b, n, nil) })
+				} else {
+					l += timed(func() { runLu(b, n, nil) })
+					eg += timed(func() { runErrgroup(n, nil) })
+				}
+				i++
+			}
+			b.ReportMetric(float64(l)/float64(eg), "lu/errgroup")
+			b.ReportMetric(float64(l.Nanoseconds())/float64(b.N), "lu-ns/op")
 		})
 	}
 }

@@ -177,7 +177,10 @@ func (a *App) checkLocked() error {
 	}
 	// A refused Launch leaves the registrations, and their errors, as they
 	// are: launching again fails the same way.
-	return errors.Join(append(errs, a.regErrsLocked())...)
+	if err := a.regErrsLocked(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // callbacks reports whether user code runs on the lifecycle's own

@@ -60,15 +60,15 @@ const (
 
 // proc is the run's record of one process.
 type proc struct {
-	*Process // as registered, read-only: the App's list is closed once taken
+	*Process              // as registered, read-only: the App's list is closed once taken
+	started  stamp        // written by the launcher before state becomes procRunning
+	ended    atomic.Int64 // a stamp, stored once Run has returned
+	err      error        // the failure, written before ended is stored
+	state    atomic.Int32 // a proc* constant
 	// due is set when the process's Shutdown func must be called in the
 	// stop: its Start succeeded, or the launcher reached it. Owned by the
 	// Launch goroutine until start-up ends, then read-only.
-	due     bool
-	started stamp        // written by the launcher before state becomes procRunning
-	state   atomic.Int32 // a proc* constant
-	ended   atomic.Int64 // a stamp, stored once Run has returned
-	err     error        // the failure, written before ended is stored
+	due bool
 }
 
 // running reports whether p's Run has been called and the App has not seen
@@ -126,16 +126,24 @@ func (r *run) launchProcesses() {
 		}
 		p.started = r.journal.now()
 		p.state.Store(procRunning)
-		r.starting = p // see endStart
-		if r.cfg.log != nil {
-			r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
+		if r.cfg.callbacks() {
+			r.announce(p)
 		}
-		if err := r.emit(r.procCtx, ProcessStart, p.Name); err != nil {
-			r.failCallback(err)
-		}
-		r.starting = nil
 		r.eg.Go(func() error { return r.runProcess(p) })
 	}
+}
+
+// announce logs and emits that p starts. If a callback calls
+// runtime.Goexit meanwhile, endStart starts p.
+func (r *run) announce(p *proc) {
+	r.starting = p
+	if r.cfg.log != nil {
+		r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
+	}
+	if err := r.emit(r.procCtx, ProcessStart, p.Name); err != nil {
+		r.failCallback(err)
+	}
+	r.starting = nil
 }
 
 // runProcess is the body of a process's goroutine: it calls Run, then
@@ -147,35 +155,38 @@ func (r *run) runProcess(p *proc) error {
 		ctx = pprof.WithLabels(ctx, pprof.Labels("lu_process", p.Name))
 		pprof.SetGoroutineLabels(ctx)
 	}
-	var err error
 	returned := false
 	defer func() {
-		if !returned {
+		if !returned { // a panic, or runtime.Goexit
 			v := recover()
 			if v == nil {
 				v = ErrGoexit
 			}
-			err = newPanicError(fmt.Sprintf("process %q", p.Name), v)
+			r.endProcess(ctx, p, newPanicError(fmt.Sprintf("process %q", p.Name), v))
 		}
-		r.endProcess(ctx, p, err)
 	}()
-	err = p.Run(ctx)
+	err := p.Run(ctx)
 	returned = true
+	r.endProcess(ctx, p, err)
 	return nil
 }
 
 // endProcess records that p's Run returned err, delivers its end and, if
 // it failed, stops the App. A process the stop has given up on reports
-// nothing more: the App may have terminated.
+// nothing more: the App may have terminated. Its state moves with a
+// compare-and-swap, which decides against the stop's.
 func (r *run) endProcess(ctx context.Context, p *proc, err error) {
-	if !p.state.CompareAndSwap(procRunning, procReturned) {
-		// Abandoned: the journal learns how it ended, and nothing else does.
-		p.err = r.processFailure(p, err)
-		p.ended.Store(int64(r.journal.now()))
+	p.err = r.processFailure(p, err) // read once ended is stored, or once the state is procEnded
+	p.ended.Store(int64(r.journal.now()))
+	if !r.cfg.callbacks() { // nothing to deliver: the return is the end
+		if p.state.CompareAndSwap(procRunning, procEnded) && p.err != nil {
+			r.processFailed(p)
+		}
 		return
 	}
-	p.err = r.processFailure(p, err)
-	p.ended.Store(int64(r.journal.now()))
+	if !p.state.CompareAndSwap(procRunning, procReturned) {
+		return // abandoned
+	}
 	// What follows calls the user's callbacks, which may call
 	// runtime.Goexit: the bookkeeping is deferred so that it happens anyway,
 	// and ProcessEnd, an event, is emitted before the log.
@@ -191,8 +202,9 @@ func (r *run) endProcess(ctx context.Context, p *proc, err error) {
 	}
 }
 
-// processEnded finishes a process's end: it stops the App if the process
-// failed, and tells the stop if it waits for this end.
+// processEnded finishes the end of a process whose end was delivered: it
+// tells the stop if it waits for this end, and stops the App if the
+// process failed.
 func (r *run) processEnded(p *proc) {
 	if !p.state.CompareAndSwap(procReturned, procEnded) {
 		// procAwaited: the stop's deadline passed while the end was being
@@ -201,9 +213,14 @@ func (r *run) processEnded(p *proc) {
 		r.awaited <- struct{}{}
 	}
 	if p.err != nil {
-		<-r.startEnded // a failure takes effect once Launch has finished
-		r.requestStop(TriggerProcessFailed, stopRequest{cause: p.err})
+		r.processFailed(p)
 	}
+}
+
+// processFailed stops the App for p's failure, once Launch has finished.
+func (r *run) processFailed(p *proc) {
+	<-r.startEnded
+	r.requestStop(TriggerProcessFailed, stopRequest{cause: p.err})
 }
 
 func (r *run) logProcessEnd(p *proc) {

@@ -119,7 +119,7 @@ type stopProgress struct {
 	sentTerminating bool      // AppTerminating was emitted
 	began           time.Time // when the shutdown clock started
 	procsStopped    bool      // the processes were stopped
-	stopHooks       *hookRun
+	hooksRun        bool // the stop hooks have run
 	sentTerminated  bool // AppTerminated was emitted
 	errs            []error
 }
@@ -205,19 +205,19 @@ func (r *run) workShare() time.Duration {
 // stopHooks is state HookStop: the stop hooks that may run, run.
 func (r *run) stopHooks() {
 	r.deliver()
-	if r.st.stopHooks == nil {
+	if !r.st.hooksRun {
+		r.st.hooksRun = true
 		recs := r.eligibleStopHooks(r.app.takeHooks(true))
 		r.mu.Lock()
 		r.journal.stop = recs
 		r.mu.Unlock()
-		// Each stop hook's context has its own deadline: see claimCall.
-		h := r.newHookRun(context.WithoutCancel(r.launchCtx), phaseStop, recs, r.st.began.Add(r.cfg.shutdownTimeout))
-		r.st.stopHooks = h
 		if len(recs) > 0 {
+			// Each stop hook's context has its own deadline: see claimCall.
+			h := r.newHookRun(context.WithoutCancel(r.launchCtx), phaseStop, recs, r.st.began.Add(r.cfg.shutdownTimeout))
 			go h.runner(0)
+			_ = h.wait() // the owner runs no callback: nothing ends this goroutine meanwhile
 		}
 	}
-	_ = r.st.stopHooks.wait()
 	r.mu.Lock()
 	for i := range r.journal.stop {
 		rec := &r.journal.stop[i]
@@ -277,7 +277,10 @@ func (r *run) finish() {
 
 // gatherResult joins every error of the run that Shutdown returns.
 func (r *run) gatherResult() error {
-	errs := []error{r.startErr}
+	var errs []error
+	if r.startErr != nil {
+		errs = append(errs, r.startErr)
+	}
 	if r.stopReq.report {
 		errs = append(errs, r.stopReq.cause)
 	}
