@@ -2,8 +2,10 @@ package lu
 
 import "context"
 
-// EmitForBenchmark delivers one event through the App's dispatch path.
-func EmitForBenchmark(a *App, t EventType, name string) {
-	r := run{cfg: config{onEvent: a.OnEvent}}
-	_ = r.emit(context.Background(), t, name)
+// Emitter returns a func that delivers one event through a's dispatch path,
+// as a launched App does, for BenchmarkEmit.
+func Emitter(a *App) func(EventType, string) {
+	r := &run{cfg: config{onEvent: a.OnEvent}}
+	ctx := context.Background()
+	return func(t EventType, name string) { _ = r.emit(ctx, t, name) }
 }
