@@ -119,8 +119,8 @@ type stopProgress struct {
 	sentTerminating bool      // AppTerminating was emitted
 	began           time.Time // when the shutdown clock started
 	procsStopped    bool      // the processes were stopped
-	hooksRun        bool // the stop hooks have run
-	sentTerminated  bool // AppTerminated was emitted
+	hooksRun        bool      // the stop hooks have run
+	sentTerminated  bool      // AppTerminated was emitted
 	errs            []error
 }
 
