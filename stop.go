@@ -19,22 +19,22 @@ var (
 //  4. the process file is released, and AppTerminated is emitted.
 //
 // ShutdownTimeout bounds the whole, from the moment the stop begins (after
-// DrainDelay, and not counting the AppTerminating callback): the processes
-// get half of it when there are stop hooks, so that a process that will
-// not stop cannot starve them, and each stop hook gets its share of what is
-// left (or its own WithHookTimeout), so that a stuck hook cannot starve the
-// next. What is still running when its time is up is abandoned and named
-// in a *[TimeoutError] (wrapping context.DeadlineExceeded);
-// RunningProcesses lists abandoned processes.
+// DrainDelay; callbacks' time is not counted): the processes get half of it
+// when stop hooks will run, so that a process that will not stop cannot
+// starve them, and each stop hook gets its share of what is left (or its
+// own WithHookTimeout), so that a stuck hook cannot starve the next; those
+// that start once it is spent share a last 10 ms. What is still running
+// when its time is up is abandoned and named in a *[TimeoutError]
+// (wrapping context.DeadlineExceeded); RunningProcesses lists abandoned
+// processes.
 //
 // Shutdown returns every error, joined: a failed start-up's, from Shutdown
 // funcs, processes (the one that made the App stop included), stop hooks
 // and callbacks, the cause given to Stop, and a deadline of Launch's
-// context. It may be called from
-// many goroutines at once and again later: the App stops once and every
-// call returns the same result. Called during start-up, it makes Launch
-// fail and returns the clean-up's result. Called before Launch, it returns
-// an error wrapping [ErrIllegalTransition].
+// context. It may be called from many goroutines at once and again later:
+// the App stops once and every call returns the same result. Called during
+// start-up, it makes Launch fail and returns the clean-up's result. Called
+// before Launch, it returns an error wrapping [ErrIllegalTransition].
 //
 // Shutdown waits for the App to stop, so called from code the App waits
 // for it waits for itself: from a hook or a process until their deadline,
