@@ -32,8 +32,10 @@ const DefaultTimeout = 15 * time.Second
 // [App.Shutdown] waits until the App has stopped the processes and run the
 // stop hooks, and returns every error.
 //
-// The exported fields are read by Launch; changing them later has no
-// effect on the run under way.
+// The exported fields are read by Launch, which also sets a zero
+// StartupTimeout or ShutdownTimeout to DefaultTimeout, as Luno's lu does;
+// changing them later has no effect on the run under way, and must not
+// race Launch.
 type App struct {
 	// StartupTimeout is the deadline for running the start hooks and
 	// starting all the processes. Zero means [DefaultTimeout] (15 s).
@@ -169,9 +171,10 @@ func (a *App) launched() *run {
 // AddProcess adds processes that Launch starts, each on its own goroutine,
 // once the start hooks have succeeded. If a process fails, the App stops.
 //
-// Processes may be added until they are started, from a start hook
-// included. A process with neither a Run nor a Shutdown func makes Launch
-// fail; a process added too late is an error that Shutdown returns.
+// Processes may be added until the start hooks have run, from a start hook
+// included (not from a process's Start func). A process with neither a Run
+// nor a Shutdown func makes Launch fail; a process added too late is an
+// error that Launch or Shutdown returns.
 func (a *App) AddProcess(processes ...Process) {
 	if a == nil {
 		return // see NoApp
@@ -239,8 +242,10 @@ func (a *App) GetProcesses() []Process {
 }
 
 // RunningProcesses returns the names of the processes that have been
-// started and have not returned, in the order they were added. After a
-// shutdown that timed out it lists the processes that did not stop.
+// started and whose end has not yet been reported (a process is listed
+// while its ProcessEnd callback runs, as in Luno's lu), in the order they
+// were added. After a shutdown that timed out it lists the processes that
+// did not stop.
 func (a *App) RunningProcesses() []string {
 	return a.launched().runningProcesses()
 }

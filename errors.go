@@ -153,3 +153,51 @@ func orUnnamed(n string) string {
 	}
 	return n
 }
+
+// The App calls the methods of errors it did not make (a hook's, a
+// process's, a context's cause) on its own goroutines: these helpers keep a
+// panic in them from taking the lifecycle down.
+
+// safeIs is errors.Is, false if a method of err panics.
+func safeIs(err, target error) (is bool) {
+	defer func() {
+		if recover() != nil {
+			is = false
+		}
+	}()
+	return errors.Is(err, target)
+}
+
+// safeAs is errors.As, false if a method of err panics.
+func safeAs(err error, target any) (as bool) {
+	defer func() {
+		if recover() != nil {
+			as = false
+		}
+	}()
+	return errors.As(err, target)
+}
+
+// errorText is err.Error(), or says that it panicked.
+func errorText(err error) (s string) {
+	defer func() {
+		if v := recover(); v != nil {
+			s = fmt.Sprintf("%T (its Error method panicked: %v)", err, v)
+		}
+	}()
+	return err.Error()
+}
+
+// wrapped is an error that says what happened and wraps its cause, whose
+// text it takes once, safely.
+type wrapped struct {
+	msg   string
+	cause error
+}
+
+func wrap(prefix string, cause error) error {
+	return &wrapped{msg: prefix + ": " + errorText(cause), cause: cause}
+}
+
+func (e *wrapped) Error() string { return e.msg }
+func (e *wrapped) Unwrap() error { return e.cause }

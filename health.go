@@ -15,7 +15,9 @@ func (a *App) LivenessHandler() http.Handler {
 // ReadinessHandler reports whether the App should receive traffic: 200
 // only while it is Running and no stop has been requested, 503 otherwise
 // (during start-up, while Draining and after). The JSON body names the
-// state and nothing else.
+// state and nothing else. The processes are started as the App enters
+// Running: one that must be serving before the App reports ready binds in
+// its Start func, which runs during start-up (process.HTTP does).
 func (a *App) ReadinessHandler() http.Handler {
 	return stateHandler(a, func(s State) bool { return s == StateRunning })
 }

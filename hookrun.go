@@ -15,9 +15,12 @@ const (
 	phaseStop                          // stop hooks, on the stop goroutine
 )
 
-// lastShare is what the stop hooks that start once the shutdown budget is
-// spent share, so that a hook that returns at once still runs to the end:
-// Shutdown overruns ShutdownTimeout by at most this much.
+// lastShare is what each stage of the stop still gets once the shutdown
+// budget is spent: the Shutdown funcs, the processes (to return as asked),
+// and the stop hooks that start then, who share it; so that what returns
+// at once still ends as it should. Stop hooks that would start once even
+// that is spent never start, and are named. Shutdown overruns
+// ShutdownTimeout by about three times this at most.
 const lastShare = 10 * time.Millisecond
 
 func (ph hookPhase) kind() string {
@@ -59,18 +62,25 @@ func (ph hookPhase) state() State {
 type hookRun struct {
 	r       *run
 	ph      hookPhase
-	ctx     context.Context // the phase's context
-	end     time.Time       // the phase's deadline
+	ctx     context.Context // the phase's context, which ends at end
+	base    context.Context // ctx without its deadline, for hooks' own deadlines
+	end     time.Time       // the phase's deadline, callbacks' time not counted
 	recs    []hookRecord    // the phase's hooks, in running order
 	done    chan struct{}   // closed once the phase is over
-	changed chan struct{}   // tells a waiting owner that a hook's deadline is known
+	changed chan struct{}   // tells the owner that a hook's deadline is sooner than it sleeps
 
 	// Guarded by r.mu, as recs are.
-	gen     int   // the current runner's; older runners were given up on and touch nothing
-	cur     int   // the hook the current runner is on
-	over    bool  // the phase is over and done is closed
-	failed  error // why a start phase failed
-	waiting bool  // the owner waits on changed
+	gen    int   // the current runner's; older runners were given up on and touch nothing
+	cur    int   // the hook the current runner is on
+	over   bool  // the phase is over and done is closed
+	failed error // why the phase failed
+	// wakeAt is when the owner looks again; zero while it waits for the
+	// runner to tell it a deadline.
+	wakeAt time.Time
+	// cbTime is the time callbacks took in the phase, which moves every
+	// deadline to come; cbAfterStop, the part of it since a stop was asked
+	// for, moves the grace of an interrupted start-up.
+	cbTime, cbAfterStop time.Duration
 }
 
 // The steps of one hook, in order. A record's step is the last one a
@@ -84,14 +94,17 @@ const (
 	stepPost // its Post event
 )
 
-func (r *run) newHookRun(ctx context.Context, ph hookPhase, recs []hookRecord, end time.Time) *hookRun {
-	h := &hookRun{r: r, ph: ph, ctx: ctx, end: end, recs: recs,
+// newHookRun makes the run of a phase's hooks; base is their context, and
+// end the phase's deadline. The caller calls cancel once the phase is over.
+func (r *run) newHookRun(base context.Context, ph hookPhase, recs []hookRecord, end time.Time) (*hookRun, context.CancelFunc) {
+	ctx, cancel := context.WithDeadline(base, end)
+	h := &hookRun{r: r, ph: ph, ctx: ctx, base: base, end: end, recs: recs,
 		done: make(chan struct{}), changed: make(chan struct{}, 1)}
 	if len(recs) == 0 {
 		h.over = true
 		close(h.done)
 	}
-	return h
+	return h, cancel
 }
 
 // runStarts runs the start hooks (or the processes' Start funcs) in order,
@@ -101,39 +114,19 @@ func (r *run) runStarts(ctx context.Context, ph hookPhase, recs []hookRecord, de
 	if len(recs) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithDeadline(ctx, deadline)
+	h, cancel := r.newHookRun(ctx, ph, recs, deadline)
 	defer cancel()
-	h := r.newHookRun(ctx, ph, recs, deadline)
 	go h.runner(0)
 	began := time.Now()
 	err := h.wait()
-	if r.stopRequested() { // the stop's budget ran while the start-up waited
-		r.hookWait += time.Since(later(began, r.stopAt))
+	r.mu.Lock()
+	cbTime, cbAfterStop := h.cbTime, h.cbAfterStop
+	r.mu.Unlock()
+	r.startCbTime += cbTime
+	if r.stopRequested() { // the stop's budget ran while the start-up waited, save in callbacks
+		r.hookWait += time.Since(later(began, r.stopAt)) - cbAfterStop
 	}
 	return err
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-// stopHookDeadline returns when the App stops waiting for a stop hook
-// started at now, with left hooks to run before the phase's end: once it
-// has used its fair share of the budget left, or its own WithHookTimeout
-// within that budget. Once the budget is spent, the hooks left share
-// lastShare.
-func stopHookDeadline(now, end time.Time, left int, h *hook) time.Time {
-	if !now.Before(end) {
-		end = end.Add(lastShare)
-	}
-	budget := end.Sub(now)
-	if h.timeout > 0 {
-		return now.Add(min(h.timeout, budget))
-	}
-	return now.Add(budget / time.Duration(left))
 }
 
 // runner runs the hooks from the current one on. Its generation is gen.
@@ -161,7 +154,9 @@ func (h *hookRun) runOne(gen int, calling **hookRecord) bool {
 	}
 	pre, post := h.ph.events()
 	if h.claim(gen, rec, stepLogStart) {
+		t := h.callbackBegins()
 		h.logStart(rec)
+		h.callbackEnded(t)
 	}
 	if h.claim(gen, rec, stepPre) && !h.eventDone(gen, rec, h.emit(pre, rec)) {
 		return false
@@ -175,7 +170,9 @@ func (h *hookRun) runOne(gen int, calling **hookRecord) bool {
 		}
 	}
 	if h.claim(gen, rec, stepLogEnd) {
+		t := h.callbackBegins()
 		h.logEnd(rec)
+		h.callbackEnded(t)
 	}
 	if h.claim(gen, rec, stepPost) && (rec.err == nil || h.ph == phaseStop) &&
 		!h.eventDone(gen, rec, h.emit(post, rec)) {
@@ -210,7 +207,9 @@ func (h *hookRun) claim(gen int, rec *hookRecord, step int) bool {
 
 // claimCall is claim for the call itself: it also records when the hook
 // started and when the App will give up on it, and returns its context. A
-// start phase ends instead once a stop has been requested.
+// start phase ends instead once a stop has been requested, and a stop
+// phase once even the last share of its budget is spent: the hooks left
+// never start.
 func (h *hookRun) claimCall(gen int, rec *hookRecord) (context.Context, bool) {
 	r := h.r
 	r.mu.Lock()
@@ -218,29 +217,49 @@ func (h *hookRun) claimCall(gen int, rec *hookRecord) (context.Context, bool) {
 	if gen != h.gen || h.over || rec.step >= stepCall {
 		return nil, false
 	}
-	if h.ph != phaseStop && r.stopRequested() {
+	now := time.Now()
+	end := h.end.Add(h.cbTime)
+	switch {
+	case h.ph != phaseStop && r.stopRequested():
 		h.finishLocked(nil)
+		return nil, false
+	case h.ph == phaseStop && !now.Before(end.Add(lastShare)):
+		h.neverStartedLocked()
 		return nil, false
 	}
 	rec.step = stepCall
-	now := time.Now()
 	rec.started = r.journal.now()
-	rec.deadline = h.end
+	rec.deadline = end
 	if h.ph == phaseStop {
-		rec.deadline = stopHookDeadline(now, h.end, len(h.recs)-h.cur, rec.h)
-	} else if own := now.Add(rec.h.timeout); rec.h.timeout > 0 && own.Before(h.end) {
+		rec.deadline = stopHookDeadline(now, end, len(h.recs)-h.cur, rec.h)
+	} else if own := now.Add(rec.h.timeout); rec.h.timeout > 0 && own.Before(end) {
 		rec.deadline = own
 	}
-	if h.waiting {
-		h.waiting = false
-		h.changed <- struct{}{} // room for one: only the owner drains it
+	if h.wakeAt.IsZero() || rec.deadline.Before(h.wakeAt) {
+		h.wakeAt = rec.deadline // the owner looks again then
+		select {
+		case h.changed <- struct{}{}:
+		default: // told already
+		}
 	}
-	if h.ph != phaseStop && rec.deadline.Equal(h.end) {
+	if rec.deadline.Equal(h.end) {
 		return h.ctx, true // the phase's context has this deadline
 	}
-	ctx, cancel := context.WithDeadline(h.ctx, rec.deadline)
+	ctx, cancel := context.WithDeadline(h.base, rec.deadline)
 	rec.cancel = cancel
 	return ctx, true
+}
+
+// neverStartedLocked ends a stop phase whose budget is spent, naming the
+// hooks that never started. The caller holds r.mu.
+func (h *hookRun) neverStartedLocked() {
+	te := &TimeoutError{State: StateHookStop}
+	for i := h.cur; i < len(h.recs); i++ {
+		te.NotStarted = append(te.NotStarted, h.recs[i].h.name())
+		h.recs[i].step = stepPost
+	}
+	h.recs[h.cur].err = te
+	h.finishLocked(nil)
 }
 
 // call calls the hook's func, turning a panic into a *PanicError. A
@@ -286,9 +305,11 @@ func (h *hookRun) ended(gen int, rec *hookRecord, err error) bool {
 
 // emit emits a hook's event, if the phase has events.
 func (h *hookRun) emit(t EventType, rec *hookRecord) error {
-	if t == Unknown {
+	if t == Unknown || h.r.cfg.onEvent == nil {
 		return nil
 	}
+	began := h.callbackBegins()
+	defer h.callbackEnded(began)
 	return h.r.emit(h.ctx, t, rec.h.Name)
 }
 
@@ -358,11 +379,7 @@ func (h *hookRun) carryOn(gen int, calling *hookRecord) {
 	if gen != h.gen || h.over {
 		return
 	}
-	if calling != nil && h.ph != phaseStop {
-		h.finishLocked(calling.err)
-		return
-	}
-	go h.runner(gen)
+	go h.runner(gen) // it logs the end, and a failed start hook ends the phase
 }
 
 func (h *hookRun) logEnd(rec *hookRecord) {

@@ -19,7 +19,7 @@ func (h *hookRun) wait() error {
 	}
 	var grace time.Time
 	for {
-		if next, ok := h.check(time.Now(), grace); ok {
+		if next := h.check(time.Now(), grace); !next.IsZero() {
 			timer.Reset(time.Until(next))
 		} else {
 			timer.Stop()
@@ -39,32 +39,34 @@ func (h *hookRun) wait() error {
 }
 
 // check gives up on the current hook if it has overrun its deadline (or
-// grace, if set), and returns when to check again; false if no deadline is
-// known, and the runner is to tell the owner one.
-func (h *hookRun) check(now, grace time.Time) (time.Time, bool) {
+// grace, if set: moved by the callbacks' time since the stop), and returns
+// when to look again: zero if no deadline is known, and the runner is to
+// tell the owner one. A runner tells it too of a deadline sooner than that.
+func (h *hookRun) check(now, grace time.Time) time.Time {
 	r := h.r
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	h.wakeAt = time.Time{}
+	select {
+	case <-h.changed: // what it told is about to be read
+	default:
+	}
 	if h.over {
-		return time.Time{}, false
+		return time.Time{}
 	}
 	rec := &h.recs[h.cur]
 	if rec.step >= stepCall && rec.ended == 0 {
 		deadline := rec.deadline
-		if !grace.IsZero() && grace.Before(deadline) {
-			deadline = grace
+		if g := grace.Add(h.cbAfterStop); !grace.IsZero() && g.Before(deadline) {
+			deadline = g
 		}
 		if now.Before(deadline) {
-			return deadline, true
+			h.wakeAt = deadline
+			return deadline
 		}
 		h.giveUpLocked(rec)
 	}
-	h.waiting = true
-	select {
-	case <-h.changed: // a signal for a hook already seen
-	default:
-	}
-	return time.Time{}, false
+	return time.Time{}
 }
 
 // giveUpLocked abandons the current hook: its runner becomes stale, and a
@@ -79,6 +81,9 @@ func (h *hookRun) giveUpLocked(rec *hookRecord) {
 		te.Hook = rec.h.name()
 	}
 	rec.err, rec.abandoned, rec.step = te, true, stepPost
+	if rec.cancel != nil {
+		rec.cancel() // its context ends as it is given up on
+	}
 	h.gen++
 	if h.ph != phaseStop {
 		for _, later := range h.recs[h.cur+1:] {
@@ -93,4 +98,49 @@ func (h *hookRun) giveUpLocked(rec *hookRecord) {
 		return
 	}
 	go h.runner(h.gen)
+}
+
+// stopHookDeadline returns when the App stops waiting for a stop hook
+// started at now, with left hooks to run before the phase's end: once it
+// has used its fair share of the budget left, or its own WithHookTimeout
+// within that budget. Once the budget is spent, the hooks left share
+// lastShare.
+func stopHookDeadline(now, end time.Time, left int, h *hook) time.Time {
+	if !now.Before(end) {
+		end = end.Add(lastShare)
+	}
+	budget := end.Sub(now)
+	if h.timeout > 0 {
+		return now.Add(min(h.timeout, budget))
+	}
+	return now.Add(budget / time.Duration(left))
+}
+
+// callbackBegins and callbackEnded time a callback, whose time is the
+// user's: no deadline to come counts it.
+func (h *hookRun) callbackBegins() time.Time {
+	if !h.r.cfg.callbacks() {
+		return time.Time{}
+	}
+	return time.Now()
+}
+
+func (h *hookRun) callbackEnded(began time.Time) {
+	if began.IsZero() {
+		return
+	}
+	d := time.Since(began)
+	h.r.mu.Lock()
+	defer h.r.mu.Unlock()
+	h.cbTime += d
+	if h.r.stopRequested() {
+		h.cbAfterStop += d
+	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }

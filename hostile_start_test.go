@@ -61,9 +61,9 @@ func TestHostileGoexitInAStartHookAfterAStopIsReported(t *testing.T) {
 	})
 }
 
-// A start-up whose time went in callbacks rather than in a hook fails with
-// a TimeoutError that says how long it took.
-func TestHostileStartupTimeoutSaysHowLong(t *testing.T) {
+// Callbacks are the user's own time: a start-up whose hooks were quick but
+// whose callbacks were slow does not run out of StartupTimeout.
+func TestHostileStartupCallbacksAreNotCounted(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		a := &App{StartupTimeout: 100 * time.Millisecond}
 		a.OnEvent = func(_ context.Context, e Event) {
@@ -72,11 +72,14 @@ func TestHostileStartupTimeoutSaysHowLong(t *testing.T) {
 			}
 		}
 		a.OnStartUp(nop)
+		a.OnStartUp(func(ctx context.Context) error {
+			dl, _ := ctx.Deadline()
+			assert.Greater(t, time.Until(dl), 50*time.Millisecond, "the hook after a slow callback has its time")
+			return nil
+		})
 		a.AddProcess(Process{Name: "p", Run: blocker})
-		err := a.Launch(context.Background())
-		var te *TimeoutError
-		require.ErrorAs(t, err, &te)
-		assert.Contains(t, err.Error(), "state HookStart after 200ms")
+		require.NoError(t, a.Launch(context.Background()))
+		require.NoError(t, a.Shutdown())
 	})
 }
 

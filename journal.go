@@ -21,6 +21,9 @@ type Journal struct {
 	// StartFuncs lists the processes' Start funcs in the order they are
 	// called, named by their process, once they have begun; nil until then.
 	StartFuncs []JournalEntry `json:"start_funcs,omitempty"`
+	// ShutdownFuncs lists the processes' Shutdown funcs, named by their
+	// process, once the stop has called them; nil until then.
+	ShutdownFuncs []JournalEntry `json:"shutdown_funcs,omitempty"`
 	// StopHooks lists the stop hooks that run in this stop, in running
 	// order, once they have begun; nil until then.
 	StopHooks []JournalEntry `json:"stop_hooks"`
@@ -110,6 +113,7 @@ type journal struct {
 	delivered   int          // deliveries of transitions done; see run.deliver
 	start, stop []hookRecord // the start and stop hooks, in running order, once they begin
 	starts      []hookRecord // the processes' Start funcs, once they begin
+	shutdowns   []hookRecord // the processes' Shutdown funcs, once the stop calls them
 }
 
 // hookRecord is one hook's run: the journal's record, and the runner's
@@ -186,10 +190,11 @@ func (a *App) Journal() Journal {
 	}
 	r.mu.Lock()
 	j := Journal{
-		Transitions: slices.Clone(r.journal.transitions),
-		StartHooks:  r.journal.hooks(r.journal.start),
-		StartFuncs:  r.journal.hooks(r.journal.starts),
-		StopHooks:   r.journal.hooks(r.journal.stop),
+		Transitions:   slices.Clone(r.journal.transitions),
+		StartHooks:    r.journal.hooks(r.journal.start),
+		StartFuncs:    r.journal.hooks(r.journal.starts),
+		ShutdownFuncs: r.journal.hooks(r.journal.shutdowns),
+		StopHooks:     r.journal.hooks(r.journal.stop),
 	}
 	for i := range r.procs {
 		p := &r.procs[i]
@@ -200,7 +205,7 @@ func (a *App) Journal() Journal {
 	r.mu.Unlock()
 	// The errors' texts come from their own methods, user code that may
 	// call the App: not under the lock.
-	for _, list := range [][]JournalEntry{j.StartHooks, j.StartFuncs, j.StopHooks, j.Processes} {
+	for _, list := range [][]JournalEntry{j.StartHooks, j.StartFuncs, j.ShutdownFuncs, j.StopHooks, j.Processes} {
 		for i := range list {
 			if list[i].Err != nil {
 				list[i].Error = list[i].Err.Error()

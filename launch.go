@@ -66,6 +66,7 @@ type run struct {
 	running     bool          // Started was fired: the processes start
 	sentRunning bool          // AppRunning was emitted (or is being)
 	hookWait    time.Duration // how long the start-up waited for hooks after a stop was requested
+	startCbTime time.Duration // how long the start-up's hook callbacks took, not counted by StartupTimeout
 
 	// Owned by the stop goroutine; see stop.go. result is read by others
 	// once done is closed.
@@ -269,7 +270,7 @@ func (r *run) echoesStop(err error) bool {
 	if errors.As(err, &te) {
 		return false
 	}
-	return errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(r.startCtx))
+	return safeIs(err, context.Canceled) || safeIs(err, context.Cause(r.startCtx))
 }
 
 // startUp is states Startup and HookStart. It returns the first failure,
@@ -285,7 +286,7 @@ func (r *run) startUp() error {
 	began := time.Now()
 	deadline := began.Add(r.cfg.startupTimeout)
 	if r.launchCtx.Err() != nil {
-		return fmt.Errorf("lu: Launch context already done: %w", context.Cause(r.launchCtx))
+		return wrap("lu: Launch context already done", context.Cause(r.launchCtx))
 	}
 	if r.cfg.processFile != "" {
 		pf, err := acquireProcessFile(r.cfg.processFile)
@@ -308,18 +309,23 @@ func (r *run) startUp() error {
 	if err := r.runStartFuncs(deadline); err != nil {
 		return err
 	}
-	if now := time.Now(); now.After(deadline) {
-		return &TimeoutError{State: StateHookStart, Running: now.Sub(began)}
+	if now := time.Now(); now.After(deadline.Add(r.startCbTime)) {
+		return &TimeoutError{State: StateHookStart, Running: now.Sub(began) - r.startCbTime}
 	}
 	r.running = r.advance(TriggerStarted, StateRunning)
 	return nil
 }
 
 // advance fires an internal trigger of the start-up and reports whether
-// the App is now in state want (it is not if a stop came first).
+// it moved the App into state want (it did not if a stop came first).
 func (r *run) advance(t Trigger, want State) bool {
-	r.fire(t)
-	return r.State() == want
+	r.mu.Lock()
+	_, to, err := r.fireLocked(t)
+	r.mu.Unlock()
+	if err != nil {
+		r.bug(fmt.Errorf("lu: internal trigger refused: %w", err))
+	}
+	return to == want
 }
 
 // runStartHooks runs the start hooks, which it takes from the App.
@@ -366,9 +372,11 @@ func (r *run) runStartFuncs(deadline time.Time) error {
 	r.journal.starts = recs
 	r.mu.Unlock()
 	err := r.runStarts(r.startCtx, phaseProcessStart, recs, deadline)
+	r.mu.Lock() // an abandoned Start func's runner may still record its end
 	for i := range recs {
 		of[i].due = recs[i].succeeded()
 	}
+	r.mu.Unlock()
 	return err
 }
 
@@ -403,7 +411,7 @@ func (r *run) launchError() error {
 		return r.result // the start-up's failure first, then the clean-up's
 	}
 	cause := r.stopReq.cause
-	if r.result != nil && errors.Is(r.result, cause) {
+	if r.result != nil && safeIs(r.result, cause) {
 		return fmt.Errorf("lu: start-up interrupted: %w", r.result)
 	}
 	return errors.Join(fmt.Errorf("lu: start-up interrupted: %w", cause), r.result)
@@ -427,11 +435,11 @@ func (r *run) State() State { return State(r.state.Load()) }
 // was cancelled (as by a signal) is a stop as asked.
 func (r *run) contextDone() {
 	cause := context.Cause(r.launchCtx)
-	req := stopRequest{cause: fmt.Errorf("lu: Launch context done: %w", cause)}
-	if errors.Is(r.launchCtx.Err(), context.DeadlineExceeded) {
+	req := stopRequest{cause: wrap("lu: Launch context done", cause)}
+	if r.launchCtx.Err() == context.DeadlineExceeded {
 		req.report = true
-		if !errors.Is(cause, context.DeadlineExceeded) {
-			req.cause = fmt.Errorf("lu: Launch context done: %w: %w", context.DeadlineExceeded, cause)
+		if !safeIs(cause, context.DeadlineExceeded) {
+			req.cause = wrap("lu: Launch context done: "+context.DeadlineExceeded.Error(), errors.Join(context.DeadlineExceeded, cause))
 		}
 	}
 	r.requestStop(TriggerContextDone, req)

@@ -137,11 +137,11 @@ func (r *run) launchProcesses() {
 // runtime.Goexit meanwhile, endStart starts p.
 func (r *run) announce(p *proc) {
 	r.starting = p
-	if r.cfg.log != nil {
-		r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
-	}
 	if err := r.emit(r.procCtx, ProcessStart, p.Name); err != nil {
 		r.failCallback(err)
+	}
+	if r.cfg.log != nil { // after the event: a handler's Goexit must not lose it
+		r.log(slog.LevelInfo, "lu: process started", "process", p.Name)
 	}
 	r.starting = nil
 }
@@ -176,7 +176,7 @@ func (r *run) runProcess(p *proc) error {
 // nothing more: the App may have terminated. Its state moves with a
 // compare-and-swap, which decides against the stop's.
 func (r *run) endProcess(ctx context.Context, p *proc, err error) {
-	p.err = r.processFailure(p, err) // read once ended is stored, or once the state is procEnded
+	p.err = r.processFailure(ctx, p, err) // read once ended is stored, or once the state is procEnded
 	p.ended.Store(int64(r.journal.now()))
 	if !r.cfg.callbacks() { // nothing to deliver: the return is the end
 		if p.state.CompareAndSwap(procRunning, procEnded) && p.err != nil {
@@ -189,10 +189,12 @@ func (r *run) endProcess(ctx context.Context, p *proc, err error) {
 	}
 	// What follows calls the user's callbacks, which may call
 	// runtime.Goexit: the bookkeeping is deferred so that it happens anyway,
-	// and ProcessEnd, an event, is emitted before the log.
+	// and ProcessEnd, an event, is emitted before the log. Both wait for
+	// Launch to finish: ProcessEnd never precedes AppRunning, and a
+	// process's callbacks are not the start-up's.
 	defer r.processEnded(p)
+	<-r.startEnded
 	if r.cfg.onEvent != nil {
-		<-r.startEnded // ProcessEnd never precedes AppRunning
 		if err := r.emit(ctx, ProcessEnd, p.Name); err != nil {
 			r.failCallback(err)
 		}
@@ -234,20 +236,34 @@ func (r *run) logProcessEnd(p *proc) {
 
 // processFailure returns nil if err only says that the process was stopped
 // as asked, or else the failure, naming the process. Telling the two apart
-// calls err's own methods (errors.Is), which may panic: that is a failure
-// too.
-func (r *run) processFailure(p *proc, err error) (failure error) {
+// calls err's own methods (errors.Is), which may panic or call
+// runtime.Goexit: that is a failure too, and a Goexit ends the process's
+// end here, as its goroutine ends.
+func (r *run) processFailure(ctx context.Context, p *proc, err error) (failure error) {
 	if err == nil {
 		return nil
 	}
 	if _, panicked := err.(*PanicError); panicked {
 		return err
 	}
+	returned := false
 	defer func() {
-		if v := recover(); v != nil {
+		if !returned {
+			v := recover()
+			if v == nil {
+				r.endProcess(ctx, p, newPanicError(fmt.Sprintf("the error of process %q", p.Name), ErrGoexit))
+				return
+			}
 			failure = newPanicError(fmt.Sprintf("the error of process %q", p.Name), v)
 		}
 	}()
+	failure = r.classify(p, err)
+	returned = true
+	return failure
+}
+
+// classify is processFailure's own work, which calls err's methods.
+func (r *run) classify(p *proc, err error) error {
 	if r.procCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.Cause(r.procCtx))) {
 		return nil // stopped, as asked
 	}

@@ -2,7 +2,6 @@ package lu
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -22,6 +21,10 @@ import (
 // finished and exits the binary at once with code 2. Run logs why the App
 // stops, and any failure, to the App's Logger or to slog.Default.
 func (a *App) Run() int {
+	if a == nil {
+		slog.Error("lu: Run on a nil App")
+		return 1
+	}
 	ac := NewAppContext(context.Background())
 	defer ac.Stop()
 	log := a.Logger
@@ -53,7 +56,7 @@ func (a *App) Run() int {
 			err = a.OnShutdownErr(ac.TerminationContext, err)
 		}
 		if err != nil {
-			log.Error("lu: shutdown failed", "error", err)
+			log.Error("lu: shutdown failed", "error", errorText(err))
 			code = 1
 		}
 	}
@@ -70,12 +73,12 @@ func (a *App) Run() int {
 func (a *App) launchFailed(ac AppContext, log *slog.Logger, err error) int {
 	r := a.launched()
 	if r == nil || ac.AppContext.Err() == nil {
-		log.Error("lu: launch failed", "error", err)
+		log.Error("lu: launch failed", "error", errorText(err))
 		return 1
 	}
 	code := 0
 	if r.startErr != nil || r.result != nil {
-		log.Error("lu: launch failed", "error", err)
+		log.Error("lu: launch failed", "error", errorText(err))
 		code = 1
 	} else {
 		r.logStop(log)
@@ -87,9 +90,9 @@ func (a *App) launchFailed(ac AppContext, log *slog.Logger, err error) int {
 // logStop logs why the App stops, once the stop has begun: at Info for a
 // stop that was asked for, at Error for a failure.
 func (r *run) logStop(log *slog.Logger) {
-	args := []any{"reason", r.stopReq.cause.Error()}
+	args := []any{"reason", errorText(r.stopReq.cause)}
 	var sig *SignalError
-	if errors.As(r.stopReq.cause, &sig) {
+	if safeAs(r.stopReq.cause, &sig) {
 		args = append(args, "signal", sig.Signal.String())
 	}
 	if r.stopIsFailure() {
@@ -125,6 +128,11 @@ func (a *App) reportUnfinished(log *slog.Logger) {
 	for _, e := range j.Processes {
 		if e.Running {
 			procs = append(procs, fmt.Sprintf("%s (running for %v)", e.Name, e.Duration.Round(time.Millisecond)))
+		}
+	}
+	for _, e := range j.ShutdownFuncs {
+		if e.Running {
+			procs = append(procs, fmt.Sprintf("%s (its Shutdown func running for %v)", e.Name, e.Duration.Round(time.Millisecond)))
 		}
 	}
 	log.Error("lu: second signal: exiting before the shutdown finished",

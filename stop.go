@@ -22,8 +22,10 @@ var (
 // DrainDelay; callbacks' time is not counted): the processes get half of it
 // when stop hooks will run, so that a process that will not stop cannot
 // starve them, and each stop hook gets its share of what is left (or its
-// own WithHookTimeout), so that a stuck hook cannot starve the next; those
-// that start once it is spent share a last 10 ms. What is still running
+// own WithHookTimeout), so that a stuck hook cannot starve the next. Once
+// it is spent, the Shutdown funcs, the processes and the stop hooks that
+// start then each still get a last 10 ms, and the stop hooks that would
+// start later never do (they are named). What is still running
 // when its time is up is abandoned and named in a *[TimeoutError]
 // (wrapping context.DeadlineExceeded); RunningProcesses lists abandoned
 // processes.
@@ -114,13 +116,14 @@ func (r *run) stopIsFailure() bool {
 // these fields and the machine's state, carries on without repeating or
 // skipping a step.
 type stopProgress struct {
-	finished        bool      // done is closed
-	drainEnd        time.Time // when the drain ends
-	sentTerminating bool      // AppTerminating was emitted
-	began           time.Time // when the shutdown clock started
-	procsStopped    bool      // the processes were stopped
-	hooksRun        bool      // the stop hooks have run
-	sentTerminated  bool      // AppTerminated was emitted
+	finished        bool          // done is closed
+	drainEnd        time.Time     // when the drain ends
+	sentTerminating bool          // AppTerminating was emitted
+	began           time.Time     // when the shutdown clock started
+	procsStopped    bool          // the processes were stopped
+	hooksRun        bool          // the stop hooks have run
+	userTime        time.Duration // callbacks' time the stop waited for, which moves the hooks' deadline
+	sentTerminated  bool          // AppTerminated was emitted
 	errs            []error
 }
 
@@ -186,7 +189,9 @@ func (r *run) terminate() {
 	}
 	if !r.st.procsStopped {
 		r.st.procsStopped = true
-		r.st.errs = append(r.st.errs, r.stopProcesses(r.st.began.Add(r.workShare()))...)
+		errs, userTime := r.stopProcesses(r.st.began.Add(r.workShare()))
+		r.st.errs = append(r.st.errs, errs...)
+		r.st.userTime += userTime
 	}
 	r.fire(TriggerProcessesStopped)
 }
@@ -204,7 +209,9 @@ func (r *run) workShare() time.Duration {
 
 // stopHooks is state HookStop: the stop hooks that may run, run.
 func (r *run) stopHooks() {
+	delivered := time.Now()
 	r.deliver()
+	r.st.userTime += time.Since(delivered) // callbacks' time is not the hooks'
 	if !r.st.hooksRun {
 		r.st.hooksRun = true
 		recs := r.eligibleStopHooks(r.app.takeHooks(true))
@@ -212,10 +219,11 @@ func (r *run) stopHooks() {
 		r.journal.stop = recs
 		r.mu.Unlock()
 		if len(recs) > 0 {
-			// Each stop hook's context has its own deadline: see claimCall.
-			h := r.newHookRun(context.WithoutCancel(r.launchCtx), phaseStop, recs, r.st.began.Add(r.cfg.shutdownTimeout))
+			end := r.st.began.Add(r.cfg.shutdownTimeout + r.st.userTime)
+			h, cancel := r.newHookRun(context.WithoutCancel(r.launchCtx), phaseStop, recs, end)
 			go h.runner(0)
 			_ = h.wait() // the owner runs no callback: nothing ends this goroutine meanwhile
+			cancel()
 		}
 	}
 	r.mu.Lock()
@@ -298,27 +306,30 @@ func (r *run) gatherResult() error {
 
 // stopProcesses is the work of state Terminating: it calls the Shutdown
 // funcs that are due, cancels the processes' context and waits for the
-// processes, until deadline. What it gave up on is named in a
-// *TimeoutError; abandoned processes report nothing more.
-func (r *run) stopProcesses(deadline time.Time) []error {
+// processes, until deadline (or, once it has passed, for a last share of
+// time each). What it gave up on is named in a *TimeoutError; abandoned
+// processes report nothing more. It also returns how long it waited for
+// the processes' callbacks after they had returned.
+func (r *run) stopProcesses(deadline time.Time) ([]error, time.Duration) {
 	if len(r.procs) == 0 {
-		return nil
+		return nil, 0
 	}
 	began := time.Now()
-	timer := time.NewTimer(time.Until(deadline))
+	timer := time.NewTimer(time.Until(later(deadline, began.Add(lastShare))))
 	defer timer.Stop()
 	stuck := make([]bool, len(r.procs))
-	errs, expired := r.callShutdownFuncs(deadline, timer.C, stuck)
+	errs, expired := r.callShutdownFuncs(later(deadline, began.Add(lastShare)), timer.C, stuck)
 	r.cancelProcs(r.stopReq.cause)
-	allEnded := false
-	if !expired {
-		select {
-		case <-ErrGroupWait(&r.eg):
-			allEnded = true
-		case <-timer.C:
-		}
+	if expired { // the processes get the last share to return as asked
+		timer.Reset(lastShare)
 	}
-	names := r.giveUp(stuck, allEnded)
+	allEnded := false
+	select {
+	case <-ErrGroupWait(&r.eg):
+		allEnded = true
+	case <-timer.C:
+	}
+	names, userTime := r.giveUp(stuck, allEnded)
 	for i := range r.procs {
 		if p := &r.procs[i]; p.state.Load() == procEnded && p.err != nil {
 			errs = append(errs, p.err)
@@ -327,14 +338,16 @@ func (r *run) stopProcesses(deadline time.Time) []error {
 	if names != nil {
 		errs = append(errs, &TimeoutError{State: StateTerminating, Processes: names, Running: time.Since(began)})
 	}
-	return errs
+	return errs, userTime
 }
 
 // giveUp abandons the processes still running at the deadline, waits for
 // the delivery of the ends of those that returned, and returns the names of
-// the processes abandoned or whose Shutdown func is stuck, in order.
-func (r *run) giveUp(stuck []bool, allEnded bool) []string {
+// the processes abandoned or whose Shutdown func is stuck, in order, and
+// how long it waited for callbacks after the processes had returned.
+func (r *run) giveUp(stuck []bool, allEnded bool) ([]string, time.Duration) {
 	var names []string
+	var userTime time.Duration
 	if !allEnded {
 		r.awaited = make(chan struct{}, len(r.procs)) // sized to its senders
 		n := 0
@@ -346,16 +359,33 @@ func (r *run) giveUp(stuck []bool, allEnded bool) []string {
 				n++
 			}
 		}
+		waited := time.Now()
 		for range n {
 			<-r.awaited // the user's callbacks' time, as always
 		}
+		userTime = time.Since(waited)
+	} else if r.cfg.callbacks() {
+		userTime = r.deliveryTime()
 	}
 	for i, s := range stuck {
 		if s {
 			names = append(names, r.procs[i].Name)
 		}
 	}
-	return names
+	return names, userTime
+}
+
+// deliveryTime returns how long the processes' ends took to deliver after
+// the last of them returned: callbacks' time.
+func (r *run) deliveryTime() time.Duration {
+	var last stamp
+	for i := range r.procs {
+		last = max(last, stamp(r.procs[i].ended.Load()))
+	}
+	if last == 0 {
+		return 0
+	}
+	return max(0, time.Duration(r.journal.now()-last))
 }
 
 // callShutdownFuncs calls every Shutdown func that is due, all at once, and
@@ -375,21 +405,35 @@ func (r *run) callShutdownFuncs(deadline time.Time, expire <-chan time.Time, stu
 	ctx, cancel := context.WithDeadline(r.procCtx, deadline)
 	defer cancel()
 	results := make(chan outcome, n) // sized to its senders
+	recs, of := make([]hookRecord, 0, n), make(map[int]int, n)
+	r.mu.Lock()
 	for i, s := range stuck {
 		if s {
 			p := &r.procs[i]
+			of[i] = len(recs)
+			recs = append(recs, hookRecord{h: &hook{Name: p.Name}, started: r.journal.now(), step: stepCall})
 			go call{kind: "Shutdown of process", name: p.Name, label: "lu_process", f: p.Shutdown}.run(ctx, i, results)
 		}
 	}
+	r.journal.shutdowns = recs
+	r.mu.Unlock()
 	var errs []error
 	for ; n > 0; n-- {
 		select {
 		case o := <-results:
 			stuck[o.i] = false
+			r.mu.Lock()
+			recs[of[o.i]].ended, recs[of[o.i]].err = r.journal.now(), o.err
+			r.mu.Unlock()
 			if o.err != nil {
 				errs = append(errs, o.err)
 			}
 		case <-expire:
+			r.mu.Lock()
+			for i := range recs {
+				recs[i].abandoned = recs[i].ended == 0
+			}
+			r.mu.Unlock()
 			return errs, true
 		}
 	}
