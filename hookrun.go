@@ -17,7 +17,7 @@ const (
 
 // lastShare is what each stage of the stop still gets once the shutdown
 // budget is spent: the Shutdown funcs, the processes (to return as asked),
-// and the stop hooks that start then, who share it; so that what returns
+// and the stop hooks that start then, which share it; so that what returns
 // at once still ends as it should. Stop hooks that would start once even
 // that is spent never start, and are named. Shutdown overruns
 // ShutdownTimeout by about three times this at most.
