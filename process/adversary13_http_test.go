@@ -1,0 +1,45 @@
+package process_test
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/lu-go/lu"
+	"github.com/lu-go/lu/process"
+)
+
+// TestAdversary13ClosedListenerIsNotReady (item 2): WithListener with a
+// listener that cannot accept (closed already, as after a failed hand-over
+// from a supervisor) is a server that cannot serve, but Start does not look
+// at it: Launch succeeds, the App reports ready, and the failure comes
+// only from Run, after Running, as with Luno's bind-in-Run.
+func TestAdversary13ClosedListenerIsNotReady(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	require.NoError(t, ln.Close())
+
+	srv := process.NewHTTPServer("api", &http.Server{Handler: http.NotFoundHandler()}, process.WithListener(ln))
+	a := &lu.App{ShutdownTimeout: 2 * time.Second}
+	a.AddProcess(srv.Process(), lu.Process{Name: "idle", Run: func(ctx context.Context) error {
+		<-ctx.Done()
+		return nil
+	}})
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	launchErr := a.Launch(ctx)
+	rec := httptest.NewRecorder()
+	a.ReadinessHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ready", nil))
+	readiness := rec.Code
+	if launchErr == nil {
+		_ = a.Shutdown()
+	}
+	assert.Error(t, launchErr, "Launch succeeded with a closed listener")
+	assert.NotEqual(t, http.StatusOK, readiness, "readiness was 200 for a server that cannot serve")
+}
