@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -14,7 +15,8 @@ import (
 )
 
 // Cursor stores a scheduled process's last completed run under its name.
-// [Scheduled] stores the firing's unix time in seconds, as decimal text;
+// [Scheduled] stores the firing's unix time in seconds, as decimal text
+// (see [Scheduled]);
 // to a Cursor the value is an opaque string. Implementations must be safe
 // for concurrent use: the processes of an App may share one.
 //
@@ -159,13 +161,16 @@ func (c *FileCursor) path(name string) (string, error) {
 
 // Get returns the value stored under name, or "" and nil if there is none;
 // an empty name is an error. The value's surrounding white space is
-// trimmed. The file is read whatever ctx, which only satisfies [Cursor].
+// trimmed. Nothing at the path blocks it or exhausts memory: anything but
+// a regular file (a FIFO, a directory, a device, through a symlink or
+// not), or a file over 1 MiB, is an error naming the file. A regular
+// file's read does not wait on ctx, which only satisfies [Cursor].
 func (c *FileCursor) Get(_ context.Context, name string) (string, error) {
 	p, err := c.path(name)
 	if err != nil {
 		return "", err
 	}
-	b, err := os.ReadFile(p)
+	b, err := readCursorFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", nil
 	}
@@ -173,6 +178,39 @@ func (c *FileCursor) Get(_ context.Context, name string) (string, error) {
 		return "", fmt.Errorf("process: file cursor: %w", err) // the error names the file
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// maxCursorFile bounds what Get reads. Scheduled's values are a few dozen
+// bytes; a file far larger is not a cursor's, and reading it whole could
+// take the service down.
+const maxCursorFile = 1 << 20
+
+// readCursorFile reads the regular file at p, of at most maxCursorFile
+// bytes.
+func readCursorFile(p string) ([]byte, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|openNonblock, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file (mode %s)", p, info.Mode())
+	}
+	if info.Size() > maxCursorFile {
+		return nil, fmt.Errorf("%s holds %d bytes, more than %d: not a cursor's value", p, info.Size(), maxCursorFile)
+	}
+	b, err := io.ReadAll(io.LimitReader(f, maxCursorFile+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > maxCursorFile {
+		return nil, fmt.Errorf("%s holds more than %d bytes: not a cursor's value", p, maxCursorFile)
+	}
+	return b, nil
 }
 
 // Set stores value under name, atomically and durably: when it returns nil

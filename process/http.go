@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/lu-go/lu"
@@ -99,7 +100,8 @@ type HTTPOption func(*HTTPServer)
 // WithListener serves on ln instead of listening on the server's Addr,
 // which is then ignored. The process owns ln from Start on, and closes it
 // when it stops; if the App never called Start (a start hook failed), ln
-// is still the caller's to close.
+// is still the caller's to close. A listener closed already fails Start,
+// naming its address.
 func WithListener(ln net.Listener) HTTPOption {
 	return func(h *HTTPServer) { h.ln = ln }
 }
@@ -224,7 +226,11 @@ func (h *HTTPServer) bindLocked(ctx context.Context) error {
 			return fmt.Errorf("loading the TLS certificate %s and key %s: %w", h.certFile, h.keyFile, err)
 		}
 	}
-	if h.ln == nil {
+	if h.ln != nil {
+		if err := checkListener(h.ln); err != nil {
+			return err
+		}
+	} else {
 		ln, err := new(net.ListenConfig).Listen(ctx, "tcp", listenAddr(h.server.Addr, h.tls))
 		if err != nil {
 			return err // "listen tcp 127.0.0.1:8080: bind: address already in use"
@@ -354,4 +360,24 @@ func gracefulContext(ctx context.Context) (context.Context, context.CancelFunc) 
 	}
 	margin := min(time.Until(deadline)/10, time.Second)
 	return context.WithDeadline(ctx, deadline.Add(-margin))
+}
+
+// checkListener returns an error, naming its address, if ln (given with
+// WithListener) can no longer accept because it was closed: the App must
+// not report ready for a server that cannot serve. It can tell only for
+// listeners with a file descriptor (syscall.Conn), which the net
+// package's are.
+func checkListener(ln net.Listener) error {
+	sc, ok := ln.(syscall.Conn)
+	if !ok {
+		return nil
+	}
+	rc, err := sc.SyscallConn()
+	if err == nil {
+		err = rc.Control(func(uintptr) {})
+	}
+	if err != nil {
+		return fmt.Errorf("the listener given on %s cannot accept: %w", ln.Addr(), err)
+	}
+	return nil
 }

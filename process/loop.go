@@ -61,6 +61,10 @@ func ContextLoop(getCtx ContextFunc, f lu.ProcessFunc, opts ...Option) lu.Proces
 }
 
 // ContextRetry is [Retry] with each run made under a context from getCtx.
+// Unlike [ContextLoop], an error from getCtx while the loop's context is
+// live is a failed attempt like an error from f: logged, counted, retried
+// after the error sleep, and subject to WithMaxErrors. It panics if getCtx
+// or f is nil.
 func ContextRetry(getCtx ContextFunc, f lu.ProcessFunc, opts ...Option) lu.Process {
 	return newLoop("ContextRetry", getCtx, f, true, opts)
 }
@@ -91,7 +95,16 @@ func (l *loop) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			return err
+			if !l.once {
+				return err // ContextLoop: the App stops, as with Luno's lu
+			}
+			// ContextRetry: a failure to get the context is a failed
+			// attempt, retried as Luno's lu retried it (after the error
+			// sleep here; Luno's retried at once).
+			if done, err := l.failed(ctx, &errCount, err); done {
+				return err
+			}
+			continue
 		}
 		done, err := l.iterate(runCtx, &errCount)
 		release()
@@ -136,6 +149,12 @@ func (l *loop) iterate(ctx context.Context, errCount *uint) (bool, error) {
 		// lost): whatever f returned says so, and is not its failure.
 		return false, nil
 	}
+	return l.failed(ctx, errCount, err)
+}
+
+// failed counts and logs a failed attempt, then sleeps the error sleep or,
+// after WithMaxErrors consecutive failures, ends the loop with the error.
+func (l *loop) failed(ctx context.Context, errCount *uint, err error) (bool, error) {
 	*errCount++
 	l.o.metrics.ProcessError(l.o.name)
 	l.o.logger.Error("process failed", "error", err, "consecutive_errors", *errCount)

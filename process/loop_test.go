@@ -214,10 +214,27 @@ func TestContextLoop(t *testing.T) {
 
 func TestContextFuncError(t *testing.T) {
 	errNoRole := errors.New("no role service")
-	p := process.ContextRetry(func(context.Context) (context.Context, context.CancelFunc, error) {
+	failing := func(context.Context) (context.Context, context.CancelFunc, error) {
 		return nil, nil, errNoRole
-	}, func(context.Context) error { return nil }, process.WithName("x"))
-	assert.ErrorIs(t, p.Run(context.Background()), errNoRole)
+	}
+	nop := func(context.Context) error { return nil }
+	t.Run("ContextLoop ends", func(t *testing.T) {
+		p := process.ContextLoop(failing, nop, process.WithName("x"))
+		assert.ErrorIs(t, p.Run(context.Background()), errNoRole)
+	})
+	t.Run("ContextRetry retries, up to WithMaxErrors", func(t *testing.T) {
+		var calls int
+		counting := func(ctx context.Context) (context.Context, context.CancelFunc, error) {
+			calls++
+			return failing(ctx)
+		}
+		p := process.ContextRetry(counting, nop, process.WithName("x"), process.WithErrorSleep(0),
+			process.WithMaxErrors(3), process.WithLogger(slog.New(slog.DiscardHandler)))
+		err := p.Run(context.Background())
+		assert.ErrorIs(t, err, errNoRole)
+		assert.ErrorContains(t, err, "giving up after 3 consecutive errors")
+		assert.Equal(t, 3, calls)
+	})
 }
 
 func TestBreakableLoop(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/lu-go/lu"
@@ -13,14 +14,17 @@ import (
 // ScheduledFunc is the work of a scheduled process. runTime is the firing
 // being run, lastRunTime the last one that completed (zero if none), both
 // in the location of the process's clock, and runID is "<name>_<runTime in
-// unix seconds>": the same for every attempt at one firing, so the work
-// can be made idempotent with it.
+// unix seconds>" (with a decimal fraction, such as "_1767225601.5", for a
+// firing that is not on a whole second): the same for every attempt at one
+// firing and different for every firing, so the work can be made
+// idempotent with it.
 type ScheduledFunc func(ctx context.Context, lastRunTime, runTime time.Time, runID string) error
 
 // Scheduled returns a process that runs f at each firing of when, while
 // this replica holds the role (see [WithRole]; [ActiveContext] always
-// does). The cursor stores the last completed firing (unix seconds) under
-// the process's name, so that:
+// does). The cursor stores the last completed firing under the process's
+// name, in unix seconds (with a decimal fraction, "1767225601.5", only for
+// a firing that is not on a whole second), so that:
 //   - after downtime that missed several firings, only the most recent
 //     missed one runs, at once, found in a bounded time however long the
 //     downtime;
@@ -142,7 +146,7 @@ func (s *scheduled) next(ctx context.Context) error {
 	if err := lu.WaitUntil(ctx, s.o.clock, runTime); err != nil {
 		return err
 	}
-	runID := s.o.name + "_" + strconv.FormatInt(runTime.Unix(), 10)
+	runID := s.o.name + "_" + unixText(runTime)
 	if err := s.f(ctx, last, runTime, runID); err != nil {
 		s.pending = runTime
 		return fmt.Errorf("run %s: %w", runID, err)
@@ -177,19 +181,48 @@ func (s *scheduled) lastRun(ctx context.Context, loc *time.Location) (time.Time,
 	if err != nil || v == "" {
 		return time.Time{}, err
 	}
-	sec, err := strconv.ParseInt(v, 10, 64)
-	if err != nil {
+	t, ok := parseUnixText(v)
+	if !ok {
 		where := strconv.Quote(s.o.name)
 		if fc, ok := s.cursor.(interface{ Path(string) string }); ok {
 			where = "file " + fc.Path(s.o.name)
 		}
 		return time.Time{}, &badCursorError{where: where, value: v}
 	}
-	return time.Unix(sec, 0).In(loc), nil
+	return t.In(loc), nil
 }
 
 func (s *scheduled) setLastRun(ctx context.Context, t time.Time) error {
-	return s.cursor.Set(ctx, s.o.name, strconv.FormatInt(t.Unix(), 10))
+	return s.cursor.Set(ctx, s.o.name, unixText(t))
+}
+
+// unixText is t in unix seconds, as Luno's lu wrote it, with the fraction
+// of a second after a point only when there is one: a schedule whose
+// firings fall between whole seconds (Every(1500*time.Millisecond)) must
+// read back exactly the firing it completed, or it would run it again.
+func unixText(t time.Time) string {
+	sec := strconv.FormatInt(t.Unix(), 10)
+	if ns := t.Nanosecond(); ns != 0 {
+		return sec + "." + strings.TrimRight(fmt.Sprintf("%09d", ns), "0")
+	}
+	return sec
+}
+
+// parseUnixText reads what unixText writes.
+func parseUnixText(v string) (time.Time, bool) {
+	secText, frac, hasFrac := strings.Cut(v, ".")
+	sec, err := strconv.ParseInt(secText, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	var ns int64
+	if hasFrac {
+		if len(frac) == 0 || len(frac) > 9 || strings.Trim(frac, "0123456789") != "" {
+			return time.Time{}, false
+		}
+		ns, _ = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+	}
+	return time.Unix(sec, ns), true
 }
 
 // nextRun returns the firing to run next, given the last completed one,
@@ -219,6 +252,8 @@ func nextRun(now, last time.Time, s Schedule) (time.Time, time.Duration) {
 func latestMissed(s Schedule, last, now time.Time) time.Time {
 	switch s := s.(type) {
 	case pollSchedule:
+		return s.latest(last, now)
+	case constantDelay:
 		return s.latest(last, now)
 	case previousAware:
 		if prev := s.Previous(now); prev.After(last) && !prev.After(now) {

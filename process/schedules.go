@@ -69,7 +69,21 @@ func ParseCron(spec string) (Schedule, error) {
 	if s.Next(time.Now().UTC()).IsZero() {
 		return nil, fmt.Errorf("process: cron spec %q never fires", spec)
 	}
+	if d, ok := s.(cron.ConstantDelaySchedule); ok {
+		return constantDelay{d}, nil
+	}
 	return cronSchedule{s}, nil
+}
+
+// constantDelay is "@every <duration>": like [Poll], a chain of firings
+// one delay apart from the last, not aligned to the clock, so a missed
+// firing is found on the chain from the last run, not by looking back.
+type constantDelay struct{ cron.ConstantDelaySchedule }
+
+// latest returns the latest firing at or before now of the chain that
+// starts at last.
+func (c constantDelay) latest(last, now time.Time) time.Time {
+	return pollSchedule{c.Delay}.latest(last, now)
 }
 
 type cronSchedule struct{ cron.Schedule }
