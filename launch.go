@@ -68,10 +68,11 @@ type run struct {
 	hookWait    time.Duration // how long the start-up waited for hooks after a stop was requested
 	startCbTime time.Duration // how long the start-up's hook callbacks took, not counted by StartupTimeout
 
-	// Owned by the stop goroutine; see stop.go. result is read by others
-	// once done is closed.
-	st     stopProgress
-	result error
+	// Owned by the stop goroutine; see stop.go. result and beyondCause are
+	// read by others once done is closed.
+	st          stopProgress
+	result      error
+	beyondCause error // result without the stop's cause, for Run's log
 }
 
 // config is what Launch reads of the App's exported fields.

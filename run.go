@@ -50,21 +50,35 @@ func (a *App) Run() int {
 	}
 	<-a.WaitForShutdown()
 	a.launched().logStop(log)
-	code := 0
-	if err := a.Shutdown(); err != nil {
-		if a.OnShutdownErr != nil {
-			err = a.OnShutdownErr(ac.TerminationContext, err)
-		}
-		if err != nil {
-			log.Error("lu: shutdown failed", "error", errorText(err))
-			code = 1
-		}
-	}
+	code := a.logShutdown(ac, log, a.Shutdown())
 	if ac.AppContext.Err() != nil {
 		// Stopped by a signal: wait for the one that ends the binary.
 		<-ac.TerminationContext.Done()
 	}
 	return code
+}
+
+// logShutdown returns Run's exit code for Shutdown's result err, as
+// OnShutdownErr leaves it, and logs the failures that logStop has not
+// named already: the stop's cause is logged once.
+func (a *App) logShutdown(ac AppContext, log *slog.Logger, err error) int {
+	if err == nil {
+		return 0
+	}
+	if a.OnShutdownErr != nil {
+		kept := a.OnShutdownErr(ac.TerminationContext, err)
+		if kept == nil {
+			return 0
+		}
+		if !sameError(kept, err) { // the user's own verdict: logged as it is
+			log.Error("lu: shutdown failed", "error", errorText(kept))
+			return 1
+		}
+	}
+	if rest := a.launched().beyondCause; rest != nil {
+		log.Error("lu: shutdown failed", "error", errorText(rest))
+	}
+	return 1
 }
 
 // launchFailed reports a failed Launch and returns Run's exit code. A

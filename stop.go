@@ -289,9 +289,6 @@ func (r *run) gatherResult() error {
 	if r.startErr != nil {
 		errs = append(errs, r.startErr)
 	}
-	if r.stopReq.report {
-		errs = append(errs, r.stopReq.cause)
-	}
 	errs = append(errs, r.lateErrs...)
 	errs = append(errs, r.st.errs...)
 	r.mu.Lock()
@@ -300,6 +297,13 @@ func (r *run) gatherResult() error {
 	r.mu.Unlock()
 	if err := r.app.lateErrs(); err != nil {
 		errs = append(errs, err)
+	}
+	r.beyondCause = errors.Join(errs...)
+	if r.stopReq.report {
+		errs = append([]error{r.stopReq.cause}, errs...)
+		if r.startErr != nil { // the start-up's failure first
+			errs[0], errs[1] = errs[1], errs[0]
+		}
 	}
 	return errors.Join(errs...)
 }
