@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ErrIllegalTransition is wrapped by the error returned when a call is not
@@ -109,24 +110,54 @@ func newPanicError(where string, v any) *PanicError {
 	return &PanicError{Where: where, Value: v, Stack: debug.Stack()}
 }
 
-// Error is one line: where, and the value (with any line break in it
-// escaped).
+// Error is one line: where, and the value, with any line break in it
+// escaped and shortened to its first KiB if it is longer (Value keeps it
+// whole).
 func (e *PanicError) Error() string {
 	if e.Value == ErrGoexit {
 		return "lu: " + e.Where + " called runtime.Goexit"
 	}
-	v := strings.NewReplacer("\r", `\r`, "\n", `\n`).Replace(fmt.Sprint(e.Value))
-	return "lu: panic in " + e.Where + ": " + v
+	return "lu: panic in " + e.Where + ": " + oneLine(fmt.Sprint(e.Value))
 }
 
-// Format prints Error's line for %v and %s, and the line followed by the
-// stack for %+v.
+// maxPanicText is how much of a panic value's text Error keeps: enough to
+// say what it was, short enough for a log line.
+const maxPanicText = 1024
+
+// lineBreaks escapes every character that ends a line somewhere: in a
+// terminal, in a log viewer, in a JSON or Unicode-aware reader.
+var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`, "\v", `\v`, "\f", `\f`,
+	"\u0085", `\u0085`, "\u2028", `\u2028`, "\u2029", `\u2029`)
+
+// oneLine returns v on one line, shortened to maxPanicText bytes (at a
+// character's start) with a note of its full length.
+func oneLine(v string) string {
+	if len(v) > maxPanicText {
+		cut := maxPanicText
+		for cut > 0 && !utf8.RuneStart(v[cut]) {
+			cut--
+		}
+		v = fmt.Sprintf("%s... (%d bytes in all)", v[:cut], len(v))
+	}
+	return lineBreaks.Replace(v)
+}
+
+// Format prints Error's line for every verb as it would print a string
+// (%v, %s, %q, %x), and for %+v the line followed by the stack.
 func (e *PanicError) Format(f fmt.State, verb rune) {
-	io.WriteString(f, e.Error())
 	if verb == 'v' && f.Flag('+') {
+		io.WriteString(f, e.Error())
 		io.WriteString(f, "\n")
 		f.Write(e.Stack)
+		return
 	}
+	fmt.Fprintf(f, fmt.FormatString(f, verb), e.Error())
+}
+
+// MarshalText returns Error's line. Structured logs use it: log/slog's
+// text handler would otherwise print an error with %+v, stack and all.
+func (e *PanicError) MarshalText() ([]byte, error) {
+	return []byte(e.Error()), nil
 }
 
 // Unwrap returns the panic value if it is an error, so errors.Is and

@@ -289,6 +289,9 @@ func (r *run) gatherResult() error {
 	if r.startErr != nil {
 		errs = append(errs, r.startErr)
 	}
+	if r.stopReq.report {
+		errs = append(errs, r.stopReq.cause)
+	}
 	errs = append(errs, r.lateErrs...)
 	errs = append(errs, r.st.errs...)
 	r.mu.Lock()
@@ -298,13 +301,13 @@ func (r *run) gatherResult() error {
 	if err := r.app.lateErrs(); err != nil {
 		errs = append(errs, err)
 	}
-	r.beyondCause = errors.Join(errs...)
-	if r.stopReq.report {
-		errs = append([]error{r.stopReq.cause}, errs...)
-		if r.startErr != nil { // the start-up's failure first
-			errs[0], errs[1] = errs[1], errs[0]
+	var others []error
+	for _, err := range errs {
+		if !sameError(err, r.stopReq.cause) {
+			others = append(others, err)
 		}
 	}
+	r.beyondCause = errors.Join(others...)
 	return errors.Join(errs...)
 }
 

@@ -87,10 +87,15 @@ func parseFlags(args []string) (flags, error) {
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
-	if f.schedule <= 0 {
-		err := fmt.Errorf("-schedule %v: the period must be positive", f.schedule)
-		fmt.Fprintln(fs.Output(), err)
-		return f, err
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"every", f.every}, {"schedule", f.schedule}} {
+		if d.v <= 0 {
+			err := fmt.Errorf("-%s %v: the period must be positive", d.name, d.v)
+			fmt.Fprintln(fs.Output(), err)
+			return f, err
+		}
 	}
 	return f, nil
 }
