@@ -70,13 +70,20 @@ type App struct {
 	// from the file for the message only). Anything but a regular file at
 	// the path (a FIFO, a directory, a socket, a device, a symbolic link,
 	// which is never followed, or a file with other hard links) makes
-	// Launch fail at once: nothing in this path blocks. When the file is
-	// refused, neither the start hooks nor the stop hooks run.
+	// Launch fail at once: nothing in this path blocks. A held file is
+	// reported as held even when we may not write it or it has other
+	// hard links. When the file is refused, neither the start hooks nor
+	// the stop hooks run.
 	//
 	// The file is removed when the App terminates, only if the path still
 	// names the file we hold; a file put in its place is left there and
-	// reported by Shutdown. The kernel drops the lock when the process
-	// dies, however it dies, and no child process inherits it.
+	// reported by Shutdown. If the App gave up on a hook, process or
+	// Shutdown func at its deadline, this instance still runs that code:
+	// the file stays locked, and is removed, once it has returned (or the
+	// binary exits); a failure to remove it then is logged. The kernel
+	// drops the lock when the process dies, however it dies, and no
+	// program this one executes inherits it (the descriptor is
+	// close-on-exec).
 	//
 	// The lock is advisory: it excludes every App (and any program) that
 	// takes it, not a program that writes, replaces or removes the file
@@ -84,7 +91,8 @@ type App struct {
 	UseProcessFile bool
 
 	// ProcessFile is the path of the process file; a relative path is
-	// resolved when Launch runs. Empty means "/tmp/lu.pid", the path of
+	// made absolute when Launch runs, against the working directory, and
+	// never cleaned: "link/../lu.pid" names what the kernel says it names. Empty means "/tmp/lu.pid", the path of
 	// Luno's lu, kept for compatibility: in a world-writable directory any
 	// local user can create that file first and hold its lock, keeping the
 	// service from starting. Prefer a directory that only the service may

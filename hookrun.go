@@ -116,7 +116,7 @@ func (r *run) runStarts(ctx context.Context, ph hookPhase, recs []hookRecord, de
 	}
 	h, cancel := r.newHookRun(ctx, ph, recs, deadline)
 	defer cancel()
-	go h.runner(0)
+	r.work.Go(func() { h.runner(0) })
 	began := time.Now()
 	err := h.wait()
 	r.mu.Lock()
@@ -379,7 +379,7 @@ func (h *hookRun) carryOn(gen int, calling *hookRecord) {
 	if gen != h.gen || h.over {
 		return
 	}
-	go h.runner(gen) // it logs the end, and a failed start hook ends the phase
+	r.work.Go(func() { h.runner(gen) }) // it logs the end, and a failed start hook ends the phase
 }
 
 func (h *hookRun) logEnd(rec *hookRecord) {

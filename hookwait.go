@@ -81,6 +81,7 @@ func (h *hookRun) giveUpLocked(rec *hookRecord) {
 		te.Hook = rec.h.name()
 	}
 	rec.err, rec.abandoned, rec.step = te, true, stepPost
+	r.leftRunning = true
 	if rec.cancel != nil {
 		rec.cancel() // its context ends as it is given up on
 	}
@@ -97,7 +98,8 @@ func (h *hookRun) giveUpLocked(rec *hookRecord) {
 		h.finishLocked(nil)
 		return
 	}
-	go h.runner(h.gen)
+	gen := h.gen
+	r.work.Go(func() { h.runner(gen) })
 }
 
 // stopHookDeadline returns when the App stops waiting for a stop hook

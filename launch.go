@@ -40,6 +40,7 @@ type run struct {
 	procs        []proc  // set once, when the processes start; each record guards itself
 	callbackErrs []error // callbacks' failures, for Shutdown to return
 	bugs         []error // internal triggers the machine refused
+	leftRunning  bool    // a hook, process or Shutdown func was given up on at its deadline
 
 	// Written only by the machine, under mu.
 	state atomic.Int32 // a State
@@ -50,7 +51,8 @@ type run struct {
 	stopFrom    State   // the state the stop began in
 	stopTrigger Trigger // the trigger that began it
 
-	eg errgroup.Group // the process goroutines
+	eg   errgroup.Group // the process goroutines
+	work sync.WaitGroup // the goroutines that call hooks, Start and Shutdown funcs
 
 	// awaited receives the end of each process the stop waits for after its
 	// deadline; the stop makes it before marking any process procAwaited.

@@ -58,7 +58,7 @@ func acquireProcessFile(path string) (*processFile, error) {
 		// sense: a directory, not a file.
 		return nil, fmt.Errorf("lu: process file %s: the path names a directory", path)
 	}
-	abs, err := filepath.Abs(path)
+	abs, err := absolute(path)
 	if err != nil {
 		return nil, fmt.Errorf("lu: process file %s: %w", path, err)
 	}
@@ -117,6 +117,20 @@ func (f *processFile) release() error {
 		errs = append(errs, fmt.Errorf("lu: process file %s: unlocking: %w", f.path, err))
 	}
 	return errors.Join(errs...)
+}
+
+// absolute returns path made absolute but not cleaned: cleaning would
+// take "link/../lu.pid" for "lu.pid", where the kernel, and every other
+// program, follows the link before the "..".
+func absolute(path string) (string, error) {
+	if filepath.IsAbs(path) {
+		return path, nil
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	return wd + string(filepath.Separator) + path, nil
 }
 
 var (

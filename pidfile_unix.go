@@ -36,6 +36,12 @@ func lockFile(path string) (*fileLock, []byte, error) {
 		fd, err = syscall.Open(path, openFlags, 0o644)
 		return err
 	})
+	if err == syscall.EACCES || err == syscall.EROFS {
+		// We may not write the file, but its holder may be alive: say so.
+		if content, held := probeHeld(path); held {
+			return nil, content, errLockHeld
+		}
+	}
 	if err != nil {
 		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
@@ -48,20 +54,20 @@ func lockFile(path string) (*fileLock, []byte, error) {
 		syscall.Close(fd)
 		return nil, nil, &notRegularError{mode: typeMode(uint32(st.Mode))}
 	}
-	if n := uint64(st.Nlink); n > 1 { // a conversion: Nlink's type varies
-		syscall.Close(fd)
-		return nil, nil, hardLinkedError(n)
-	}
 	err = ignoringEINTR(func() error { return syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) })
 	if errors.Is(err, syscall.EWOULDBLOCK) {
-		buf := make([]byte, 64)
-		n, _ := syscall.Pread(fd, buf, 0)
-		syscall.Close(fd)
-		return nil, buf[:max(n, 0)], errLockHeld
+		defer syscall.Close(fd)
+		return nil, readHead(fd), errLockHeld
 	}
 	if err != nil {
 		syscall.Close(fd)
 		return nil, nil, fmt.Errorf("locking: %w", err)
+	}
+	// Only once the lock is ours: a held file is reported as held,
+	// however many names it has.
+	if n := uint64(st.Nlink); n > 1 { // a conversion: Nlink's type varies
+		syscall.Close(fd) // drops the lock
+		return nil, nil, hardLinkedError(n)
 	}
 	// The conversions are needed: Dev and Ino are of other types on
 	// other platforms.
@@ -75,9 +81,42 @@ func lockFile(path string) (*fileLock, []byte, error) {
 	return l, nil, nil
 }
 
-// writePid writes the pid over the file's content, then cuts what is left
-// of the old content, so that a reader sees a pid throughout.
+// readHead returns the start of the file, where the holder's pid is.
+func readHead(fd int) []byte {
+	buf := make([]byte, 64)
+	n, _ := syscall.Pread(fd, buf, 0)
+	return buf[:max(n, 0)]
+}
+
+// probeHeld reports whether another open file description holds the lock
+// of the regular file at path, which we may read but not write, and if so
+// what the file holds. It takes a shared lock for a moment, which a
+// holder's exclusive lock refuses.
+func probeHeld(path string) ([]byte, bool) {
+	fd, err := syscall.Open(path, openFlags&^(syscall.O_RDWR|syscall.O_CREAT)|syscall.O_RDONLY, 0)
+	if err != nil {
+		return nil, false
+	}
+	defer syscall.Close(fd)
+	var st syscall.Stat_t
+	if syscall.Fstat(fd, &st) != nil || uint32(st.Mode)&syscall.S_IFMT != syscall.S_IFREG {
+		return nil, false
+	}
+	err = ignoringEINTR(func() error { return syscall.Flock(fd, syscall.LOCK_SH|syscall.LOCK_NB) })
+	if errors.Is(err, syscall.EWOULDBLOCK) {
+		return readHead(fd), true
+	}
+	return nil, false // closing the descriptor drops the shared lock
+}
+
+// writePid empties the file, then writes the pid. A reader may see the
+// file empty for a moment, never a mix of the old pid and the new: written
+// over the old content and cut after, "12\n" over "345678\n" would read
+// "12\n5678\n", and `kill $(cat file)` would signal 5678 too.
 func (l *fileLock) writePid(pid int) error {
+	if err := ignoringEINTR(func() error { return syscall.Ftruncate(l.fd, 0) }); err != nil {
+		return err
+	}
 	b := pidContent(pid)
 	for off := 0; off < len(b); {
 		n, err := syscall.Pwrite(l.fd, b[off:], int64(off))
@@ -92,7 +131,7 @@ func (l *fileLock) writePid(pid int) error {
 		}
 		off += n
 	}
-	return ignoringEINTR(func() error { return syscall.Ftruncate(l.fd, int64(len(b))) })
+	return nil
 }
 
 // sameAsPath reports whether path names the locked file, without following

@@ -109,9 +109,15 @@ func (l *fileLock) checkRegular() error {
 	return nil
 }
 
-// writePid writes the pid over the file's content, then cuts what is left
-// of the old content, so that a reader sees a pid throughout.
+// writePid empties the file, then writes the pid: a reader never sees a
+// mix of an old pid and ours.
 func (l *fileLock) writePid(pid int) error {
+	if _, err := windows.Seek(l.h, 0, io.SeekStart); err != nil {
+		return err
+	}
+	if err := windows.SetEndOfFile(l.h); err != nil {
+		return err
+	}
 	b := pidContent(pid)
 	var n uint32
 	if err := windows.WriteFile(l.h, b, &n, &windows.Overlapped{}); err != nil {
@@ -120,10 +126,7 @@ func (l *fileLock) writePid(pid int) error {
 	if int(n) != len(b) {
 		return io.ErrShortWrite
 	}
-	if _, err := windows.Seek(l.h, int64(len(b)), io.SeekStart); err != nil {
-		return err
-	}
-	return windows.SetEndOfFile(l.h)
+	return nil
 }
 
 // sameAsPath reports whether path names the locked file, without following

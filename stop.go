@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 )
 
@@ -221,7 +222,7 @@ func (r *run) stopHooks() {
 		if len(recs) > 0 {
 			end := r.st.began.Add(r.cfg.shutdownTimeout + r.st.userTime)
 			h, cancel := r.newHookRun(context.WithoutCancel(r.launchCtx), phaseStop, recs, end)
-			go h.runner(0)
+			r.work.Go(func() { h.runner(0) })
 			_ = h.wait() // the owner runs no callback: nothing ends this goroutine meanwhile
 			cancel()
 		}
@@ -269,7 +270,14 @@ func (r *run) finish() {
 	r.deliver()
 	if !r.st.sentTerminated {
 		r.st.sentTerminated = true
-		if r.pidFile != nil {
+		r.mu.Lock()
+		left := r.leftRunning
+		r.mu.Unlock()
+		switch {
+		case r.pidFile == nil:
+		case left:
+			go r.releaseLater()
+		default:
 			if err := r.pidFile.release(); err != nil {
 				r.st.errs = append(r.st.errs, err)
 			}
@@ -281,6 +289,18 @@ func (r *run) finish() {
 	r.result = r.gatherResult()
 	r.st.finished = true
 	close(r.done)
+}
+
+// releaseLater releases the process file once the hooks, processes and
+// Shutdown funcs that the App gave up on have returned: until then this
+// instance still runs their code, and its lock says so. A failure to
+// release is logged, as Shutdown has returned.
+func (r *run) releaseLater() {
+	_ = r.eg.Wait()
+	r.work.Wait()
+	if err := r.pidFile.release(); err != nil {
+		r.log(slog.LevelError, "lu: releasing the process file", "error", errorText(err))
+	}
 }
 
 // gatherResult joins every error of the run that Shutdown returns.
@@ -362,6 +382,9 @@ func (r *run) giveUp(stuck []bool, allEnded bool) ([]string, time.Duration) {
 			p := &r.procs[i]
 			if p.state.CompareAndSwap(procRunning, procAbandoned) {
 				stuck[i] = true
+				r.mu.Lock()
+				r.leftRunning = true
+				r.mu.Unlock()
 			} else if p.state.CompareAndSwap(procReturned, procAwaited) {
 				n++
 			}
@@ -419,7 +442,8 @@ func (r *run) callShutdownFuncs(deadline time.Time, expire <-chan time.Time, stu
 			p := &r.procs[i]
 			of[i] = len(recs)
 			recs = append(recs, hookRecord{h: &hook{Name: p.Name}, started: r.journal.now(), step: stepCall})
-			go call{kind: "Shutdown of process", name: p.Name, label: "lu_process", f: p.Shutdown}.run(ctx, i, results)
+			c := call{kind: "Shutdown of process", name: p.Name, label: "lu_process", f: p.Shutdown}
+			r.work.Go(func() { c.run(ctx, i, results) })
 		}
 	}
 	r.journal.shutdowns = recs
@@ -440,6 +464,7 @@ func (r *run) callShutdownFuncs(deadline time.Time, expire <-chan time.Time, stu
 			for i := range recs {
 				recs[i].abandoned = recs[i].ended == 0
 			}
+			r.leftRunning = true
 			r.mu.Unlock()
 			return errs, true
 		}

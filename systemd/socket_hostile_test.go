@@ -16,10 +16,10 @@ import (
 	"github.com/lu-go/lu"
 )
 
-// TestAdversary1415AbstractSocket: systemd may name an abstract socket
+// TestHostileAbstractSocket: systemd may name an abstract socket
 // in $NOTIFY_SOCKET ("@name"). The datagrams must reach it, in lifecycle
 // order, as they reach a socket file.
-func TestAdversary1415AbstractSocket(t *testing.T) {
+func TestHostileAbstractSocket(t *testing.T) {
 	name := fmt.Sprintf("@lu-adv1415-%d-%d", os.Getpid(), time.Now().UnixNano())
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: name, Net: "unixgram"})
 	require.NoError(t, err)

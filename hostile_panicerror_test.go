@@ -20,13 +20,13 @@ import (
 // kilobytes. Error() is one line (where and what); the stack stays
 // available (a field, and %+v)."
 
-// TestAdversary1415PanicInSlogTextFieldIsOneLine: slog's TextHandler (and
+// TestHostilePanicInSlogTextFieldIsOneLine: slog's TextHandler (and
 // slog.Default's handler) formats an error attribute with %+v, which
 // PanicError.Format answers with the whole stack. So the App's own
 // "lu: process failed" record for a panicking process, written with a
 // TextHandler Logger, carries a multi-kilobyte error= field with the stack
 // in it: exactly the complaint of item 4.
-func TestAdversary1415PanicInSlogTextFieldIsOneLine(t *testing.T) {
+func TestHostilePanicInSlogTextFieldIsOneLine(t *testing.T) {
 	var buf adv1415Buffer
 	a := &App{Logger: slog.New(slog.NewTextHandler(&buf, nil))}
 	a.AddProcess(Process{Name: "worker", Run: func(context.Context) error { panic("boom") }})
@@ -56,12 +56,12 @@ func TestAdversary1415PanicInSlogTextFieldIsOneLine(t *testing.T) {
 	assert.NotContains(t, own.String(), `goroutine `, "error= holds the stack:\n%s", own.String())
 }
 
-// TestAdversary1415PanicErrorOtherLineBreaks: Error escapes only \r and
+// TestHostilePanicErrorOtherLineBreaks: Error escapes only \r and
 // \n. A vertical tab, a form feed, NEL (U+0085), LINE SEPARATOR (U+2028)
 // and PARAGRAPH SEPARATOR (U+2029) are line breaks too (Unicode's
 // mandatory breaks; terminals and many log viewers break on them), and
 // pass through raw.
-func TestAdversary1415PanicErrorOtherLineBreaks(t *testing.T) {
+func TestHostilePanicErrorOtherLineBreaks(t *testing.T) {
 	for _, br := range []string{"\v", "\f", "\u0085", "\u2028", "\u2029"} {
 		t.Run(strconv.QuoteToASCII(br), func(t *testing.T) {
 			e := newPanicError(`process "p"`, "first"+br+"second")
@@ -70,19 +70,19 @@ func TestAdversary1415PanicErrorOtherLineBreaks(t *testing.T) {
 	}
 }
 
-// TestAdversary1415PanicErrorVerbs: Format writes Error's text whatever
+// TestHostilePanicErrorVerbs: Format writes Error's text whatever
 // the verb: %q is not quoted and %x is not hex, unlike any other error.
-func TestAdversary1415PanicErrorVerbs(t *testing.T) {
+func TestHostilePanicErrorVerbs(t *testing.T) {
 	e := newPanicError(`process "p"`, "boom")
 	assert.Equal(t, strconv.Quote(e.Error()), fmt.Sprintf("%q", e), "%%q")
 	assert.Equal(t, fmt.Sprintf("%x", e.Error()), fmt.Sprintf("%x", e), "%%x")
 }
 
-// TestAdversary1415PanicErrorHugeValue: a panic with a big value (a
+// TestHostilePanicErrorHugeValue: a panic with a big value (a
 // payload, a request body) makes Error() that big: one line, but the
 // "several kilobytes" in error strings and slog fields that item 4 is
 // about.
-func TestAdversary1415PanicErrorHugeValue(t *testing.T) {
+func TestHostilePanicErrorHugeValue(t *testing.T) {
 	e := newPanicError(`process "p"`, strings.Repeat("x", 64<<10))
 	assert.Less(t, len(e.Error()), 4096, "Error() is %d bytes", len(e.Error()))
 }

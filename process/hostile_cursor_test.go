@@ -25,13 +25,13 @@ func unblockFIFO(path string) {
 	}
 }
 
-// TestAdversary13FIFOAtTheCursorPathHangsTheSchedule (items 4 and 5; the
+// TestHostileFIFOAtTheCursorPathHangsTheSchedule (items 4 and 5; the
 // Cursor interface's "ctx bounds the call (a cursor that does I/O returns
 // when it ends, with an error)"): a FIFO where a FileCursor expects its
 // file (an odd file, as the core's process file refuses at once) makes Get
 // block in open(2) for ever, whatever its context. The schedule neither
 // reports the bad file nor stops when asked.
-func TestAdversary13FIFOAtTheCursorPathHangsTheSchedule(t *testing.T) {
+func TestHostileFIFOAtTheCursorPathHangsTheSchedule(t *testing.T) {
 	dir := t.TempDir()
 	c, err := process.NewFileCursor(dir)
 	require.NoError(t, err)
@@ -77,12 +77,12 @@ func TestAdversary13FIFOAtTheCursorPathHangsTheSchedule(t *testing.T) {
 	}
 }
 
-// TestAdversary13HugeCursorFileIsReadWhole (item 5, "huge"): a corrupt
+// TestHostileHugeCursorFileIsReadWhole (item 5, "huge"): a corrupt
 // cursor file of 256 MiB (a sparse file: no disk used) is read whole into
 // memory at every attempt only to be reported as "not a unix time". A
 // cursor holds at most twenty digits; reading more than a few bytes is a
 // memory hazard for the service (a multi-GiB file is an OOM kill).
-func TestAdversary13HugeCursorFileIsReadWhole(t *testing.T) {
+func TestHostileHugeCursorFileIsReadWhole(t *testing.T) {
 	dir := t.TempDir()
 	c, err := process.NewFileCursor(dir)
 	require.NoError(t, err)

@@ -14,7 +14,7 @@ import (
 	"github.com/lu-go/lu/process"
 )
 
-// TestAdversary13ContextRetryRetriesAContextFuncError (item 14): in Luno's
+// TestHostileContextRetryRetriesAContextFuncError (item 14): in Luno's
 // lu, ContextRetry retried when its ContextFunc failed (any error: its
 // loop only ended on a nil error from the run), so a transient failure to
 // get a role (an etcd blip) was retried. Here the first such error ends
@@ -23,7 +23,7 @@ import (
 // ContextFunc that wraps context.Canceled while the loop runs ends the
 // process (Luno's looped on)"); the change for every other ContextFunc
 // error of a ContextRetry is neither listed nor a fixed defect of Luno's.
-func TestAdversary13ContextRetryRetriesAContextFuncError(t *testing.T) {
+func TestHostileContextRetryRetriesAContextFuncError(t *testing.T) {
 	var calls atomic.Int32
 	getCtx := func(ctx context.Context) (context.Context, context.CancelFunc, error) {
 		if calls.Add(1) <= 2 {

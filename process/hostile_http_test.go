@@ -15,12 +15,12 @@ import (
 	"github.com/lu-go/lu/process"
 )
 
-// TestAdversary13ClosedListenerIsNotReady (item 2): WithListener with a
+// TestHostileClosedListenerIsNotReady (item 2): WithListener with a
 // listener that cannot accept (closed already, as after a failed hand-over
 // from a supervisor) is a server that cannot serve, but Start does not look
 // at it: Launch succeeds, the App reports ready, and the failure comes
 // only from Run, after Running, as with Luno's bind-in-Run.
-func TestAdversary13ClosedListenerIsNotReady(t *testing.T) {
+func TestHostileClosedListenerIsNotReady(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	require.NoError(t, ln.Close())
