@@ -1,0 +1,179 @@
+//go:build unix
+
+package lu
+
+// Adversarial tests, round 3, of Run's "the stop's cause is logged once"
+// (logShutdown, beyondCause, sameError). Each FAILS on the code it was
+// written against unless named *Holds*.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// listError is an error of a value type that cannot be compared (a
+// slice): errors like it exist (validation errors listing fields).
+type listError struct{ fields []string }
+
+func (e listError) Error() string { return "bad fields: " + strings.Join(e.fields, ",") }
+
+// boxError is comparable as a type (reflect says so: its field is an
+// interface), but == panics when the field holds a slice.
+type boxError struct{ detail any }
+
+func (e boxError) Error() string { return fmt.Sprintf("box error %v", e.detail) }
+
+// runWithin runs a.Run under a watchdog and returns its code and what the
+// App's Logger received.
+func runWithin(t *testing.T, a *App) (int, string) {
+	t.Helper()
+	var buf lockedBuffer
+	a.Logger = slog.New(slog.NewTextHandler(&buf, nil))
+	code := withinWatchdog(t, "Run", a.Run)
+	return code, buf.String()
+}
+
+func linesWith(log, s string) []string {
+	var out []string
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, s) {
+			out = append(out, strings.TrimSpace(line))
+		}
+	}
+	return out
+}
+
+// Promise: Run logs the stop's cause once ("lu: stopping reason=..."),
+// then "lu: shutdown failed" only with failures beyond the cause. A cause
+// whose dynamic type is not comparable (a struct error with a slice) is
+// never "the same" as itself for sameError, so beyondCause keeps it and
+// Run logs it a second time, as "lu: shutdown failed".
+func TestHostile3RunLogsUncomparableCauseTwice(t *testing.T) {
+	cause := listError{fields: []string{"name", "age"}}
+	a := &App{}
+	a.AddProcess(Process{Name: "job", Run: func(ctx context.Context) error {
+		a.Stop(cause)
+		<-ctx.Done()
+		return nil
+	}})
+	code, log := runWithin(t, a)
+	assert.Equal(t, 1, code)
+	lines := linesWith(log, "bad fields: name,age")
+	assert.Len(t, lines, 1, "the cause is logged %d times:\n%s", len(lines), strings.Join(lines, "\n"))
+}
+
+// Promise: sameError compares errors "without panicking on errors whose
+// dynamic type cannot be compared". reflect.Type.Comparable is true for a
+// struct with an interface field, yet == panics when that field holds a
+// slice (or map, or func). sameError panics, and it runs in gatherResult
+// on the stop goroutine: Stop(cause) with such a cause crashes the whole
+// binary. (errors.Is has the same hole, but the App calls it through
+// safeIs; it calls sameError bare.)
+func TestHostile3SameErrorPanicsOnUncomparableField(t *testing.T) {
+	e := boxError{detail: []string{"x"}}
+	panicked := func() (p any) {
+		defer func() { p = recover() }()
+		sameError(e, e)
+		return nil
+	}()
+	assert.Nil(t, panicked, "sameError panicked")
+}
+
+// The same, end to end: Stop(boxError{slice}) then Shutdown kills the
+// binary ("comparing uncomparable type []string"). Run in a child test
+// binary, so that the crash fails this test rather than the run.
+func TestHostile3StopWithUncomparableFieldCauseCrashes(t *testing.T) {
+	if os.Getenv("LU_HOSTILE3_CHILD") == "stop-box" {
+		a := &App{}
+		a.AddProcess(Process{Name: "p", Run: blocker})
+		if err := a.Launch(context.Background()); err != nil {
+			fmt.Println("launch:", err)
+			os.Exit(3)
+		}
+		a.Stop(boxError{detail: []string{"x"}})
+		err := a.Shutdown()
+		fmt.Printf("survived: %v\n", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), pidWatchdog)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHostile3StopWithUncomparableFieldCauseCrashes$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "LU_HOSTILE3_CHILD=stop-box")
+	out, err := cmd.CombinedOutput()
+	assert.NoError(t, err, "the child crashed")
+	assert.Contains(t, string(out), "survived: box error [x]", "%s", firstLines(string(out), 12))
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitAfter(s, "\n")
+	return strings.Join(lines[:min(n, len(lines))], "")
+}
+
+// Holds: a stop hook that fails with the very error value given to Stop
+// is still named in Run's log (its failure is wrapped with the hook's
+// name, so sameError does not drop it with the cause).
+func TestHostile3RunHoldsAStopHookFailingWithTheCausesValue(t *testing.T) {
+	cause := errors.New("upstream gone")
+	var buf lockedBuffer
+	old := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(old) })
+	a := &App{}
+	a.AddProcess(Process{Name: "job", Run: func(ctx context.Context) error {
+		a.Stop(cause)
+		<-ctx.Done()
+		return nil
+	}})
+	a.OnShutdown(func(context.Context) error { return cause }, WithHookName("flush"))
+	code := withinWatchdog(t, "Run", a.Run)
+	assert.Equal(t, 1, code)
+	log := buf.String()
+	assert.Contains(t, log, "flush", "the stop hook's failure is named somewhere in Run's log:\n%s", log)
+}
+
+// Holds: OnShutdownErr's verdicts: nil exits 0 and logs no failure; the
+// same error exits 1 and logs only beyond the cause; another error is
+// logged as it is; a non-comparable error returned is logged, not
+// compared into a panic.
+func TestHostile3RunHoldsOnShutdownErrVerdicts(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		verdict func(error) error
+		code    int
+		want    []string // substrings of "shutdown failed" lines
+	}{
+		{"nil", func(error) error { return nil }, 0, nil},
+		{"same", func(err error) error { return err }, 1, nil},
+		{"other", func(error) error { return errors.New("mine") }, 1, []string{"mine"}},
+		{"uncomparable", func(error) error { return listError{fields: []string{"z"}} }, 1, []string{"bad fields: z"}},
+		{"box", func(error) error { return boxError{detail: []int{1}} }, 1, []string{"box error [1]"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a := &App{ShutdownTimeout: time.Second}
+			a.AddProcess(Process{Name: "job", Run: func(ctx context.Context) error {
+				a.Stop(errors.New("the cause"))
+				<-ctx.Done()
+				return nil
+			}})
+			a.OnShutdownErr = func(_ context.Context, err error) error { return tt.verdict(err) }
+			code, log := runWithin(t, a)
+			assert.Equal(t, tt.code, code)
+			assert.Len(t, linesWith(log, "the cause"), 1, "%s", log)
+			failed := linesWith(log, "lu: shutdown failed")
+			require.Len(t, failed, len(tt.want), "%s", log)
+			for i, w := range tt.want {
+				assert.Contains(t, failed[i], w)
+			}
+		})
+	}
+}
