@@ -71,9 +71,10 @@ type App struct {
 	// the path (a FIFO, a directory, a socket, a device, a symbolic link,
 	// which is never followed, or a file with other hard links) makes
 	// Launch fail at once: nothing in this path blocks. A held file is
-	// reported as held even when we may not write it or it has other
-	// hard links. When the file is refused, neither the start hooks nor
-	// the stop hooks run.
+	// reported as held even when it has other hard links, or when we may
+	// read it but not write it, or (on Linux, from /proc/locks) not even
+	// read it. When the file is refused, neither the start hooks nor the
+	// stop hooks run.
 	//
 	// The file is removed when the App terminates, only if the path still
 	// names the file we hold; a file put in its place is left there and
@@ -110,7 +111,9 @@ type App struct {
 
 	// Logger, if set, receives a record of every transition, hook and
 	// process start and end, with durations. Without it the App logs
-	// nothing; only Run reports, to slog.Default, why it stops.
+	// nothing but two reports that would otherwise be lost, to
+	// slog.Default: Run's of why it stops, and a failure to release the
+	// process file after Shutdown returned (see UseProcessFile).
 	Logger *slog.Logger
 
 	// OnShutdownErr is called by Run when Shutdown returns an error, with

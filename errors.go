@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -134,8 +133,8 @@ var lineBreaks = strings.NewReplacer("\r", `\r`, "\n", `\n`, "\v", `\v`, "\f", `
 func oneLine(v string) string {
 	if len(v) > maxPanicText {
 		cut := maxPanicText
-		for cut > 0 && !utf8.RuneStart(v[cut]) {
-			cut--
+		for back := 0; back < utf8.UTFMax-1 && !utf8.RuneStart(v[cut]); back++ {
+			cut-- // to the start of the character cut through, if it is one
 		}
 		v = fmt.Sprintf("%s... (%d bytes in all)", v[:cut], len(v))
 	}
@@ -234,11 +233,14 @@ func wrap(prefix string, cause error) error {
 func (e *wrapped) Error() string { return e.msg }
 func (e *wrapped) Unwrap() error { return e.cause }
 
-// sameError reports whether a and b are the same error value, without
-// panicking on errors whose dynamic type cannot be compared.
-func sameError(a, b error) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return reflect.TypeOf(a) == reflect.TypeOf(b) && reflect.TypeOf(a).Comparable() && a == b
+// sameError reports whether a and b are the same error value; false when
+// they cannot be compared (a struct holding a slice in an interface field
+// is one whose type says it can, until == panics).
+func sameError(a, b error) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }

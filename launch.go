@@ -72,9 +72,9 @@ type run struct {
 
 	// Owned by the stop goroutine; see stop.go. result and beyondCause are
 	// read by others once done is closed.
-	st          stopProgress
-	result      error
-	beyondCause error // result without the stop's cause, for Run's log
+	st         stopProgress
+	result     error
+	resultErrs []error // what result joins, for Run's log
 }
 
 // config is what Launch reads of the App's exported fields.

@@ -117,15 +117,11 @@ func TestHostile3ProcessFileHoldsWhileAbandonedCodeRuns(t *testing.T) {
 	}
 }
 
-// Promise (UseProcessFile doc): "a held file is reported as held even
-// when we may not write it", by a read-only probe. A service with
-// UMask=0077 (systemd's hardening advice) makes its process file 0600: an
-// instance started as another user may neither write nor read it, the
-// probe cannot open it, and the second instance is told "permission
-// denied", not ErrProcessFileHeld with the holder's pid. /proc/locks
-// (or flock on an O_PATH descriptor: not allowed) is the only way to tell;
-// the promise as worded does not hold for this file mode.
-func TestHostile3ProcessFileHeldUnreadableFileIsNotReportedAsHeld(t *testing.T) {
+// A held file that the second instance may neither write nor read (0600,
+// as a service with UMask=0077 leaves it, started as another user) is
+// reported as held, with the holder's pid, which Linux's /proc/locks
+// tells; not as "permission denied".
+func TestHostile3ProcessFileHeldUnreadableFileIsReportedAsHeld(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to start the contender as nobody")
 	}
@@ -155,13 +151,10 @@ func TestHostile3ProcessFileHeldUnreadableFileIsNotReportedAsHeld(t *testing.T) 
 		"a live holder (pid %s) refuses the second instance as held; got %q", me, out)
 }
 
-// Promise (UseProcessFile doc): "a failure to remove it then is logged".
-// The App's Logger is nil by default ("Without it the App logs nothing"),
-// and the failure is no longer in Shutdown's result: with a stuck stop hook
-// and a file replaced meanwhile, the replacement is reported nowhere. In
-// the same situation without the stuck hook, Shutdown returns it. Run
-// reports to slog.Default when Logger is nil; releaseLater does not.
-func TestHostile3ProcessFileLateReleaseFailureLostWithoutLogger(t *testing.T) {
+// A failure to release the file after Shutdown returned (a stuck stop
+// hook, and the file replaced meanwhile) is no longer in Shutdown's
+// result: without a Logger it goes to slog.Default, not nowhere.
+func TestHostile3ProcessFileLateReleaseFailureLoggedWithoutLogger(t *testing.T) {
 	var def lockedBuffer
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&def, nil)))

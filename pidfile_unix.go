@@ -41,6 +41,9 @@ func lockFile(path string) (*fileLock, []byte, error) {
 		if content, held := probeHeld(path); held {
 			return nil, content, errLockHeld
 		}
+		if pid, held := lockHolder(path); held { // we may not even read it
+			return nil, pidContent(pid), errLockHeld
+		}
 	}
 	if err != nil {
 		return nil, nil, &fs.PathError{Op: "open", Path: path, Err: err}

@@ -2,6 +2,7 @@ package lu
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -75,10 +76,28 @@ func (a *App) logShutdown(ac AppContext, log *slog.Logger, err error) int {
 			return 1
 		}
 	}
-	if rest := a.launched().beyondCause; rest != nil {
+	if rest := a.launched().beyondCause(); rest != nil {
 		log.Error("lu: shutdown failed", "error", errorText(rest))
 	}
 	return 1
+}
+
+// beyondCause returns the run's failures but the stop's cause, which
+// logStop has named: those that are the cause, or read as it does. It
+// calls the errors' methods, on Run's goroutine.
+func (r *run) beyondCause() error {
+	cause := r.stopReq.cause
+	if cause == nil {
+		return errors.Join(r.resultErrs...)
+	}
+	causeText := errorText(cause)
+	var rest []error
+	for _, err := range r.resultErrs {
+		if !sameError(err, cause) && errorText(err) != causeText {
+			rest = append(rest, err)
+		}
+	}
+	return errors.Join(rest...)
 }
 
 // launchFailed reports a failed Launch and returns Run's exit code. A

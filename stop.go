@@ -294,12 +294,17 @@ func (r *run) finish() {
 // releaseLater releases the process file once the hooks, processes and
 // Shutdown funcs that the App gave up on have returned: until then this
 // instance still runs their code, and its lock says so. A failure to
-// release is logged, as Shutdown has returned.
+// release is logged (to slog.Default without a Logger), as Shutdown has
+// returned.
 func (r *run) releaseLater() {
 	_ = r.eg.Wait()
 	r.work.Wait()
 	if err := r.pidFile.release(); err != nil {
-		r.log(slog.LevelError, "lu: releasing the process file", "error", errorText(err))
+		log := r.cfg.log
+		if log == nil { // Shutdown has returned: this is the only report
+			log = slog.Default()
+		}
+		log.Error("lu: releasing the process file", "error", errorText(err))
 	}
 }
 
@@ -321,12 +326,6 @@ func (r *run) gatherResult() error {
 	if err := r.app.lateErrs(); err != nil {
 		errs = append(errs, err)
 	}
-	var others []error
-	for _, err := range errs {
-		if !sameError(err, r.stopReq.cause) {
-			others = append(others, err)
-		}
-	}
-	r.beyondCause = errors.Join(others...)
+	r.resultErrs = errs
 	return errors.Join(errs...)
 }

@@ -100,8 +100,10 @@ type HTTPOption func(*HTTPServer)
 // WithListener serves on ln instead of listening on the server's Addr,
 // which is then ignored. The process owns ln from Start on, and closes it
 // when it stops; if the App never called Start (a start hook failed), ln
-// is still the caller's to close. A listener closed already fails Start,
-// naming its address.
+// is still the caller's to close. A listener of the net package that is
+// closed already fails Start, naming its address; a listener that hides
+// its file descriptor (one from tls.NewListener, say) cannot be checked,
+// and a closed one fails only when Run serves on it.
 func WithListener(ln net.Listener) HTTPOption {
 	return func(h *HTTPServer) { h.ln = ln }
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -16,14 +15,11 @@ import (
 	"github.com/lu-go/lu/process"
 )
 
-// Promise (WithListener's doc, unconditional): "A listener closed already
-// fails Start, naming its address." checkListener can tell only for a
-// listener that is a syscall.Conn; a wrapped one (tls.NewListener,
-// netutil.LimitListener, a supervisor's own type) closed already passes
-// Start: Launch succeeds and readiness says 200 for a server that cannot
-// serve. The check's own comment admits the limit; the user-facing doc
-// does not.
-func TestHostile3ClosedWrappedListenerIsReady(t *testing.T) {
+// WithListener's doc: a closed listener that hides its file descriptor
+// (tls.NewListener) cannot be checked at Start; it fails when Run serves
+// on it, and that failure stops the App and is returned by Shutdown,
+// never lost.
+func TestHostile3ClosedWrappedListenerFailsTheApp(t *testing.T) {
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ln := tls.NewListener(inner, &tls.Config{})
@@ -37,12 +33,13 @@ func TestHostile3ClosedWrappedListenerIsReady(t *testing.T) {
 	}})
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	launchErr := a.Launch(ctx)
-	rec := httptest.NewRecorder()
-	a.ReadinessHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/ready", nil))
-	if launchErr == nil {
-		_ = a.Shutdown()
+	require.NoError(t, a.Launch(ctx))
+	select {
+	case <-a.WaitForShutdown():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the App did not stop on its server's failure")
 	}
-	assert.Error(t, launchErr, "Launch succeeded with a closed (TLS-wrapped) listener")
-	assert.NotEqual(t, http.StatusOK, rec.Code, "readiness 200 for a server that cannot serve")
+	err = a.Shutdown()
+	assert.ErrorIs(t, err, net.ErrClosed)
+	assert.ErrorContains(t, err, "api")
 }

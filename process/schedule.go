@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/robfig/cron/v3"
+
 	"github.com/lu-go/lu"
 )
 
@@ -201,11 +203,15 @@ func (s *scheduled) setLastRun(ctx context.Context, t time.Time) error {
 // firings fall between whole seconds (Every(1500*time.Millisecond)) must
 // read back exactly the firing it completed, or it would run it again.
 func unixText(t time.Time) string {
-	sec := strconv.FormatInt(t.Unix(), 10)
-	if ns := t.Nanosecond(); ns != 0 {
-		return sec + "." + strings.TrimRight(fmt.Sprintf("%09d", ns), "0")
+	sec, ns := t.Unix(), t.Nanosecond()
+	if ns == 0 {
+		return strconv.FormatInt(sec, 10)
 	}
-	return sec
+	sign := ""
+	if sec < 0 { // t.Unix() rounds down: -0.5 s is -1 s and 0.5 s
+		sign, sec, ns = "-", -(sec + 1), 1e9-ns
+	}
+	return sign + strconv.FormatInt(sec, 10) + "." + strings.TrimRight(fmt.Sprintf("%09d", ns), "0")
 }
 
 // parseUnixText reads what unixText writes.
@@ -221,6 +227,9 @@ func parseUnixText(v string) (time.Time, bool) {
 			return time.Time{}, false
 		}
 		ns, _ = strconv.ParseInt(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
+	}
+	if strings.HasPrefix(secText, "-") { // "-0.5" is half a second before 1970
+		ns = -ns
 	}
 	return time.Unix(sec, ns), true
 }
@@ -247,14 +256,31 @@ func nextRun(now, last time.Time, s Schedule) (time.Time, time.Duration) {
 	return latestMissed(s, last, now).In(now.Location()), lag
 }
 
+// chained is a schedule whose firings are a chain from the last one, not
+// a grid: Poll, and "@every" from ParseCron.
+type chained interface {
+	latest(last, now time.Time) time.Time
+}
+
+// chainOf returns s as a chain, also when ToTimezone wraps it (a zone
+// changes nothing to a chain of fixed delays).
+func chainOf(s cron.Schedule) (chained, bool) {
+	switch s := s.(type) {
+	case chained:
+		return s, true
+	case tzSchedule:
+		return chainOf(s.s)
+	}
+	return nil, false
+}
+
 // latestMissed returns the latest firing after last and at or before now,
 // given that there is one.
 func latestMissed(s Schedule, last, now time.Time) time.Time {
+	if c, ok := chainOf(s); ok {
+		return c.latest(last, now).In(now.Location())
+	}
 	switch s := s.(type) {
-	case pollSchedule:
-		return s.latest(last, now)
-	case constantDelay:
-		return s.latest(last, now)
 	case previousAware:
 		if prev := s.Previous(now); prev.After(last) && !prev.After(now) {
 			return prev

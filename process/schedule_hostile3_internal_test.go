@@ -12,13 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Promise: the cursor stores "fractional unix seconds ("1767225601.5")"
-// and run IDs end the same way. For a firing before 1970 the text is not
-// the decimal number of seconds: time.Unix floors, so half a second before
-// the epoch is written "-1.5" (as a decimal, a second earlier than the
-// firing), and the decimal "-0.5" a person or another tool writes is read
-// as +0.5 s (the sign of "-0" is lost), "-1.25" as -0.75 s. The two halves
-// agree only with each other. Low impact: firings before 1970.
+// The cursor's text is the decimal number of seconds before 1970 too:
+// half a second before the epoch is "-0.5" (time.Unix floors, which would
+// give "-1.5"), and "-0.5" and "-1.25" read back as what they say.
 func TestHostile3UnixTextNegativeFractions(t *testing.T) {
 	half := time.Unix(0, 0).Add(-500 * time.Millisecond)
 	assert.Equal(t, "-0.5", unixText(half), "half a second before the epoch, in decimal seconds")
@@ -46,13 +42,8 @@ func TestHostile3ParseUnixTextHolds(t *testing.T) {
 	}
 }
 
-// Promise: "ParseCron("@every 1h") catch-up runs the last firing of the
-// chain from the last run". ToTimezone, which the docs offer for cron
-// schedules, wraps it: the wrapper is previousAware, reports no Previous,
-// and the look-back search then finds a firing of the chain that starts
-// at some now-minus-a-power-of-two-seconds, not of the chain from last:
-// a run at a time the schedule never fires on, and unrelated to the
-// cursor.
+// "@every 1h" wrapped in ToTimezone still catches up on the chain from
+// the last run, not at a time found by looking back from now.
 func TestHostile3EveryCatchUpThroughToTimezone(t *testing.T) {
 	s, err := ParseCron("@every 1h")
 	require.NoError(t, err)
