@@ -2,12 +2,8 @@
 
 package lu
 
-// Adversarial tests of issue 12 (the process file on a kernel lock).
-//
-// Tests named TestHostileProcessFile* FAIL on the code they were written
-// against: each demonstrates a promise of the issue (or of the field's
-// doc) that does not hold. Tests named TestHostileProcessFileHolds* PASS: they
-// cover attacks the existing tests did not, and the promise held.
+// Hostile tests of the process file: hard links, permissions, paths
+// through links, abandoned work, leases, odd paths, stops during start-up.
 // Every step that could hang runs under withinWatchdog.
 
 import (
@@ -27,15 +23,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Promise: "a held lock means another live instance, and Launch fails at
-// once naming the file (and the holder's pid)" with an error wrapping
-// ErrProcessFileHeld. A hard link added to a live holder's file (by a
-// backup tool, a curious admin, an attacker who owns nothing else) makes a
-// second instance fail with the hard-link refusal instead: not
-// ErrProcessFileHeld, no holder's pid. The nlink check runs before the
-// lock is tried; taking a lock writes nothing, so the check could come
-// after it.
-func TestHostileProcessFileHeldFileWithHardLinkIsNotReportedAsHeld(t *testing.T) {
+// A hard link added to a live holder's file (by a backup tool, an admin)
+// does not hide the holder: a second instance is refused with
+// ErrProcessFileHeld and the holder's pid, not with the hard-link refusal.
+func TestHostileProcessFileHeldFileWithHardLinkIsReportedAsHeld(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lu.pid")
 	first, _, _ := pidApp(path)
@@ -52,13 +43,11 @@ func TestHostileProcessFileHeldFileWithHardLinkIsNotReportedAsHeld(t *testing.T)
 	assert.Contains(t, err.Error(), "locked by pid "+strconv.Itoa(os.Getpid()))
 }
 
-// Promise: as above. The file is opened O_RDWR before its lock is tried,
-// but flock needs no write access. An instance that may not write the
-// holder's file (the service runs as root, an operator starts the binary
-// as themselves; or the file is 0444) is told "permission denied" instead
-// of "held by pid N", and errors.Is(err, ErrProcessFileHeld) is false,
-// so a caller that exits quietly when another instance runs cannot tell.
-func TestHostileProcessFileHeldFileNotWritableByContenderIsNotReportedAsHeld(t *testing.T) {
+// An instance that may not write the holder's file (the service runs as
+// root and an operator starts the binary as themselves; or the file is
+// 0444) is told "held by pid N", with ErrProcessFileHeld, not "permission
+// denied": flock needs no write access.
+func TestHostileProcessFileHeldFileNotWritableByContenderIsReportedAsHeld(t *testing.T) {
 	me := strconv.Itoa(os.Getpid())
 	if os.Geteuid() != 0 {
 		// Another program holds the lock on a file we may only read.
@@ -100,14 +89,10 @@ func TestHostileProcessFileHeldFileNotWritableByContenderIsNotReportedAsHeld(t *
 		"a live holder refuses the second instance, naming its pid")
 }
 
-// Promise: the lock is "held for the App's whole life" and "only one live
-// instance runs per file". After a Shutdown that timed out, a process that
-// ignored its deadline still runs (RunningProcesses lists it, the state
-// doc says "save a process or hook that ignored its deadline"), yet the
-// file is already unlocked and removed: a second instance starts and runs
-// alongside it. Arguable: the App is Terminated; but the work the file
-// guards is still being done.
-func TestHostileProcessFileLockReleasedWhileAbandonedProcessStillRuns(t *testing.T) {
+// After a Shutdown that gave up on a process that ignores its deadline,
+// the process still runs, and so the file stays locked: a second instance
+// is refused while the first's work goes on.
+func TestHostileProcessFileLockKeptWhileAbandonedProcessStillRuns(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lu.pid")
 	release := make(chan struct{})
 	t.Cleanup(func() { close(release) })
@@ -128,15 +113,11 @@ func TestHostileProcessFileLockReleasedWhileAbandonedProcessStillRuns(t *testing
 		"a second instance started while the first's process %v still runs", a.RunningProcesses())
 }
 
-// Promise (field doc): "a relative path is resolved when Launch runs" and
-// the file at the path is the one held. filepath.Abs cleans the path
-// lexically, so "link/../lu.pid" is taken as "./lu.pid", while the kernel
-// (and every other program) resolves it through the link. lu then locks a
-// file other than the one the path names, and an App given the path as
-// the kernel resolves it is not excluded: two live holders of one file
-// name. Same class: "dir/lu.pid/." names a directory (the trailing
-// separator case is refused) but is taken as "dir/lu.pid".
-func TestHostileProcessFileDotDotThroughSymlinkLocksAnotherFile(t *testing.T) {
+// "link/../lu.pid" is the file the kernel resolves it to (through the
+// link), not the one lexical cleaning would give: an App given the path
+// as the kernel resolves it is excluded. "dir/lu.pid/." names a
+// directory, and is refused.
+func TestHostileProcessFileDotDotThroughSymlinkLocksTheKernelsFile(t *testing.T) {
 	base := t.TempDir()
 	real := filepath.Join(base, "a", "b")
 	require.NoError(t, os.MkdirAll(real, 0o755))

@@ -9,13 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 )
 
-// TestHostileRunLogsTheCauseOnce: issue 14 item 6, "every stop logs
-// why it stopped ... once". TestRunLogsWhyItStops counts only the lines
-// with "lu: stopping"; but for a failing process, and for Stop with a
-// cause, Run logs the same cause a second time, at Error, as
-// "lu: shutdown failed" (Shutdown returns the cause, and Run logs what
-// Shutdown returns). With the App's Logger set, the App's own
-// "lu: process failed" record makes it three times.
+// Run logs why the App stops once: for a failing process, and for Stop
+// with a cause, the cause is in "lu: stopping" and not again in
+// "lu: shutdown failed".
 func TestHostileRunLogsTheCauseOnce(t *testing.T) {
 	bin := buildRunapp(t)
 	for _, tt := range []struct {

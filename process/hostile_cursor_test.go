@@ -25,13 +25,10 @@ func unblockFIFO(path string) {
 	}
 }
 
-// TestHostileFIFOAtTheCursorPathHangsTheSchedule (items 4 and 5; the
-// Cursor interface's "ctx bounds the call (a cursor that does I/O returns
-// when it ends, with an error)"): a FIFO where a FileCursor expects its
-// file (an odd file, as the core's process file refuses at once) makes Get
-// block in open(2) for ever, whatever its context. The schedule neither
-// reports the bad file nor stops when asked.
-func TestHostileFIFOAtTheCursorPathHangsTheSchedule(t *testing.T) {
+// A FIFO where a FileCursor expects its file does not block Get (whose
+// context bounds the call): the schedule reports the bad file and stops
+// when asked.
+func TestHostileFIFOAtTheCursorPathDoesNotHangTheSchedule(t *testing.T) {
 	dir := t.TempDir()
 	c, err := process.NewFileCursor(dir)
 	require.NoError(t, err)
@@ -77,12 +74,9 @@ func TestHostileFIFOAtTheCursorPathHangsTheSchedule(t *testing.T) {
 	}
 }
 
-// TestHostileHugeCursorFileIsReadWhole (item 5, "huge"): a corrupt
-// cursor file of 256 MiB (a sparse file: no disk used) is read whole into
-// memory at every attempt only to be reported as "not a unix time". A
-// cursor holds at most twenty digits; reading more than a few bytes is a
-// memory hazard for the service (a multi-GiB file is an OOM kill).
-func TestHostileHugeCursorFileIsReadWhole(t *testing.T) {
+// A huge corrupt cursor file (256 MiB, sparse) is refused without being
+// read into memory: a cursor's value is a few dozen bytes.
+func TestHostileHugeCursorFileIsNotReadWhole(t *testing.T) {
 	dir := t.TempDir()
 	c, err := process.NewFileCursor(dir)
 	require.NoError(t, err)

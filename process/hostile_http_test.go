@@ -15,12 +15,10 @@ import (
 	"github.com/lu-go/lu/process"
 )
 
-// TestHostileClosedListenerIsNotReady (item 2): WithListener with a
-// listener that cannot accept (closed already, as after a failed hand-over
-// from a supervisor) is a server that cannot serve, but Start does not look
-// at it: Launch succeeds, the App reports ready, and the failure comes
-// only from Run, after Running, as with Luno's bind-in-Run.
-func TestHostileClosedListenerIsNotReady(t *testing.T) {
+// WithListener with a listener closed already (as after a failed hand-over
+// from a supervisor) fails Launch: the App never reports ready for a
+// server that cannot serve.
+func TestHostileClosedListenerFailsLaunch(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	require.NoError(t, ln.Close())

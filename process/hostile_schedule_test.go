@@ -42,13 +42,9 @@ func (r *runRecorder) snapshot() ([]time.Time, []string) {
 	return append([]time.Time(nil), r.times...), append([]string(nil), r.ids...)
 }
 
-// TestHostileEverySubSecondFiringRunsOnce (item 7, and Scheduled's
-// promise "a firing never runs again once it completed"): Every with a
-// period that is not a whole number of seconds fires at instants with a
-// fractional second, but the cursor stores whole seconds. After the first
-// run the cursor reads back as a time before the firing just run, the
-// catch-up logic sees that firing as missed and runs it again, at once,
-// forever: a tight loop on one firing with a clock that does not move.
+// Every with a period that is not a whole number of seconds: a firing
+// between whole seconds runs once, and the next one only when it is due
+// (the cursor keeps the fraction).
 func TestHostileEverySubSecondFiringRunsOnce(t *testing.T) {
 	fake := lutest.NewClock()
 	rec := newRunRecorder()
@@ -73,14 +69,9 @@ func TestHostileEverySubSecondFiringRunsOnce(t *testing.T) {
 		times[0], len(times), ids[:min(len(ids), 3)])
 }
 
-// TestHostileAtEveryCatchUpRunsAFiringOfItsChain (item 7): ParseCron
-// accepts robfig's "@every 1h", a schedule that, like Poll, fires a fixed
-// delay after the last firing. After 90 minutes down with the cursor at
-// 00:00, the missed firing is 01:00, the last of the chain from the cursor
-// (as this package does for Poll). The generic look-back search instead
-// runs an instant that depends on how the search stepped back (here
-// 01:21:44), which was never a firing, and every later firing drifts with
-// it.
+// "@every 1h" after 90 minutes down, with the cursor at 00:00: the missed
+// firing run is 01:00, the last of the chain from the cursor, as for
+// Poll.
 func TestHostileAtEveryCatchUpRunsAFiringOfItsChain(t *testing.T) {
 	s, err := process.ParseCron("@every 1h")
 	require.NoError(t, err)

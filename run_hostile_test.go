@@ -2,9 +2,8 @@
 
 package lu
 
-// Adversarial tests, round 3, of Run's "the stop's cause is logged once"
-// (logShutdown, beyondCause, sameError). Each FAILS on the code it was
-// written against unless named *Holds*.
+// Hostile tests of Run's "the stop's cause is logged once" (logShutdown,
+// beyondCause, sameError).
 
 import (
 	"context"
@@ -56,7 +55,7 @@ func linesWith(log, s string) []string {
 // Run logs the stop's cause once also when its dynamic type cannot be
 // compared (a struct error with a slice): Run tells it from the other
 // failures by its text too.
-func TestHostile3RunLogsAnUncomparableCauseOnce(t *testing.T) {
+func TestHostileRunLogsAnUncomparableCauseOnce(t *testing.T) {
 	cause := listError{fields: []string{"name", "age"}}
 	a := &App{}
 	a.AddProcess(Process{Name: "job", Run: func(ctx context.Context) error {
@@ -72,7 +71,7 @@ func TestHostile3RunLogsAnUncomparableCauseOnce(t *testing.T) {
 
 // sameError does not panic on a struct with an interface field holding a
 // slice, whose type reflect calls comparable until == panics.
-func TestHostile3SameErrorDoesNotPanicOnUncomparableField(t *testing.T) {
+func TestHostileSameErrorDoesNotPanicOnUncomparableField(t *testing.T) {
 	e := boxError{detail: []string{"x"}}
 	panicked := func() (p any) {
 		defer func() { p = recover() }()
@@ -85,7 +84,7 @@ func TestHostile3SameErrorDoesNotPanicOnUncomparableField(t *testing.T) {
 // End to end: Stop(boxError{slice}) then Shutdown must not kill the
 // binary ("comparing uncomparable type []string"). Run in a child test
 // binary, so that a crash fails this test rather than the run.
-func TestHostile3StopWithAnUncomparableCauseDoesNotCrash(t *testing.T) {
+func TestHostileStopWithAnUncomparableCauseDoesNotCrash(t *testing.T) {
 	if os.Getenv("LU_HOSTILE3_CHILD") == "stop-box" {
 		a := &App{}
 		a.AddProcess(Process{Name: "p", Run: blocker})
@@ -100,7 +99,7 @@ func TestHostile3StopWithAnUncomparableCauseDoesNotCrash(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), pidWatchdog)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHostile3StopWithAnUncomparableCauseDoesNotCrash$", "-test.count=1")
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestHostileStopWithAnUncomparableCauseDoesNotCrash$", "-test.count=1")
 	cmd.Env = append(os.Environ(), "LU_HOSTILE3_CHILD=stop-box")
 	out, err := cmd.CombinedOutput()
 	assert.NoError(t, err, "the child crashed")
@@ -115,7 +114,7 @@ func firstLines(s string, n int) string {
 // Holds: a stop hook that fails with the very error value given to Stop
 // is still named in Run's log (its failure is wrapped with the hook's
 // name, so sameError does not drop it with the cause).
-func TestHostile3RunHoldsAStopHookFailingWithTheCausesValue(t *testing.T) {
+func TestHostileRunHoldsAStopHookFailingWithTheCausesValue(t *testing.T) {
 	cause := errors.New("upstream gone")
 	var buf lockedBuffer
 	old := slog.Default()
@@ -138,7 +137,7 @@ func TestHostile3RunHoldsAStopHookFailingWithTheCausesValue(t *testing.T) {
 // same error exits 1 and logs only beyond the cause; another error is
 // logged as it is; a non-comparable error returned is logged, not
 // compared into a panic.
-func TestHostile3RunHoldsOnShutdownErrVerdicts(t *testing.T) {
+func TestHostileRunHoldsOnShutdownErrVerdicts(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		verdict func(error) error

@@ -1,8 +1,7 @@
 package process
 
-// Adversarial tests, round 3, of the fractional cursor and of @every's
-// catch-up (white-box: unixText, parseUnixText, nextRun). Each FAILS on
-// the code it was written against unless named *Holds*.
+// Hostile tests of the fractional cursor and of @every's catch-up
+// (white-box: unixText, parseUnixText, nextRun).
 
 import (
 	"testing"
@@ -15,7 +14,7 @@ import (
 // The cursor's text is the decimal number of seconds before 1970 too:
 // half a second before the epoch is "-0.5" (time.Unix floors, which would
 // give "-1.5"), and "-0.5" and "-1.25" read back as what they say.
-func TestHostile3UnixTextNegativeFractions(t *testing.T) {
+func TestHostileUnixTextNegativeFractions(t *testing.T) {
 	half := time.Unix(0, 0).Add(-500 * time.Millisecond)
 	assert.Equal(t, "-0.5", unixText(half), "half a second before the epoch, in decimal seconds")
 	got, ok := parseUnixText("-0.5")
@@ -28,7 +27,7 @@ func TestHostile3UnixTextNegativeFractions(t *testing.T) {
 
 // Holds: the garbage the promise lists, and more, is refused; Luno's
 // whole seconds and the fractions unixText writes round-trip.
-func TestHostile3ParseUnixTextHolds(t *testing.T) {
+func TestHostileParseUnixTextHolds(t *testing.T) {
 	for _, bad := range []string{"", "1.", ".5", "1.5.5", "1.1234567890", "+-1", " 1", "1 ", "1e3", "NaN",
 		"0x10", "1_000", "1.-5", "1.+5", "1. 5", "١", "1.٥", "-", "+", "-.5", "1,5", "99999999999999999999"} {
 		_, ok := parseUnixText(bad)
@@ -44,7 +43,7 @@ func TestHostile3ParseUnixTextHolds(t *testing.T) {
 
 // "@every 1h" wrapped in ToTimezone still catches up on the chain from
 // the last run, not at a time found by looking back from now.
-func TestHostile3EveryCatchUpThroughToTimezone(t *testing.T) {
+func TestHostileEveryCatchUpThroughToTimezone(t *testing.T) {
 	s, err := ParseCron("@every 1h")
 	require.NoError(t, err)
 	last := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -2,9 +2,8 @@
 
 package lu
 
-// Adversarial tests, round 3, of the process file's latest promises.
-// TestHostile3ProcessFileHolds* PASS (the promise held under the attack);
-// the others FAIL on the code they were written against.
+// Hostile tests of the process file: code the App gave up on, files this
+// user may not read, late releases.
 
 import (
 	"bytes"
@@ -46,7 +45,7 @@ func gone(path string) func() bool {
 // file locked and in place until it returns, however it returns (value,
 // panic, runtime.Goexit), and the file is removed then. A second App of
 // this process is refused meanwhile.
-func TestHostile3ProcessFileHoldsWhileAbandonedCodeRuns(t *testing.T) {
+func TestHostileProcessFileHoldsWhileAbandonedCodeRuns(t *testing.T) {
 	type setup func(a *App, body func(context.Context) error) (launchFails bool)
 	kinds := map[string]setup{
 		"start hook past StartupTimeout": func(a *App, body func(context.Context) error) bool {
@@ -121,7 +120,7 @@ func TestHostile3ProcessFileHoldsWhileAbandonedCodeRuns(t *testing.T) {
 // as a service with UMask=0077 leaves it, started as another user) is
 // reported as held, with the holder's pid, which Linux's /proc/locks
 // tells; not as "permission denied".
-func TestHostile3ProcessFileHeldUnreadableFileIsReportedAsHeld(t *testing.T) {
+func TestHostileProcessFileHeldUnreadableFileIsReportedAsHeld(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to start the contender as nobody")
 	}
@@ -154,7 +153,7 @@ func TestHostile3ProcessFileHeldUnreadableFileIsReportedAsHeld(t *testing.T) {
 // A failure to release the file after Shutdown returned (a stuck stop
 // hook, and the file replaced meanwhile) is no longer in Shutdown's
 // result: without a Logger it goes to slog.Default, not nowhere.
-func TestHostile3ProcessFileLateReleaseFailureLoggedWithoutLogger(t *testing.T) {
+func TestHostileProcessFileLateReleaseFailureLoggedWithoutLogger(t *testing.T) {
 	var def lockedBuffer
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&def, nil)))
@@ -189,7 +188,7 @@ func TestHostile3ProcessFileLateReleaseFailureLoggedWithoutLogger(t *testing.T) 
 // Holds (checked under -race): a second App launched on the file while
 // the first's abandoned hook runs is refused, and once the hook returns a
 // third App takes the file, with its own pid, and removes it on Shutdown.
-func TestHostile3ProcessFileHoldsSuccessorAfterLateRelease(t *testing.T) {
+func TestHostileProcessFileHoldsSuccessorAfterLateRelease(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "lu.pid")
 	release := make(chan struct{})
 	a := &App{UseProcessFile: true, ProcessFile: path, ShutdownTimeout: 30 * time.Millisecond}

@@ -10,7 +10,7 @@ import (
 // Shortening a value of invalid UTF-8 (continuation bytes only) keeps its
 // first KiB: the cut walks back at most the 3 bytes a character can
 // span, not to the start.
-func TestHostile3PanicErrorCutOnInvalidUTF8KeepsTheValue(t *testing.T) {
+func TestHostilePanicErrorCutOnInvalidUTF8KeepsTheValue(t *testing.T) {
 	pe := newPanicError("x", strings.Repeat("\x80", 2000))
 	msg := pe.Error()
 	kept := strings.TrimSuffix(strings.TrimPrefix(msg, "lu: panic in x: "), "... (2000 bytes in all)")

@@ -19,7 +19,7 @@ import (
 // (tls.NewListener) cannot be checked at Start; it fails when Run serves
 // on it, and that failure stops the App and is returned by Shutdown,
 // never lost.
-func TestHostile3ClosedWrappedListenerFailsTheApp(t *testing.T) {
+func TestHostileClosedWrappedListenerFailsTheApp(t *testing.T) {
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ln := tls.NewListener(inner, &tls.Config{})
