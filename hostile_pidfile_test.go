@@ -67,11 +67,24 @@ func TestHostileProcessFileHeldFileNotWritableByContenderIsReportedAsHeld(t *tes
 	}
 	// As root: this process's App holds the file (0644, root's), and the
 	// service started as nobody must be refused as a second instance.
+	path, out := contendAsNobody(t, nil)
+	assert.Contains(t, out, "refused "+ErrProcessFileHeld.Error()+": "+path+" is locked by pid "+me+" (this is pid ",
+		"a live holder refuses the second instance, naming its pid")
+}
+
+// contendAsNobody has an App of this process hold a process file (after
+// prepare, if given, has set up its path), runs the pidapp binary as
+// nobody on the same file, and returns the path and what the binary
+// printed. It needs root.
+func contendAsNobody(t *testing.T, prepare func(path string)) (string, string) {
 	bin := buildPidapp(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "lu.pid")
 	for _, d := range []string{dir, filepath.Dir(dir), filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
 		require.NoError(t, os.Chmod(d, 0o755))
+	}
+	if prepare != nil {
+		prepare(path)
 	}
 	holder, _, _ := pidApp(path)
 	require.NoError(t, launchWithin(t, holder))
@@ -85,8 +98,7 @@ func TestHostileProcessFileHeldFileNotWritableByContenderIsReportedAsHeld(t *tes
 		b, _ := nobody.Output() // stdin is /dev/null: a winner stops at once
 		return string(b)
 	})
-	assert.Contains(t, out, "refused "+ErrProcessFileHeld.Error()+": "+path+" is locked by pid "+me+" (this is pid ",
-		"a live holder refuses the second instance, naming its pid")
+	return path, out
 }
 
 // After a Shutdown that gave up on a process that ignores its deadline,

@@ -11,7 +11,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -125,29 +124,13 @@ func TestHostileProcessFileHeldUnreadableFileIsReportedAsHeld(t *testing.T) {
 		t.Skip("needs root to start the contender as nobody")
 	}
 	me := strconv.Itoa(os.Getpid())
-	bin := buildPidapp(t)
-	dir := t.TempDir()
-	path := filepath.Join(dir, "lu.pid")
-	for _, d := range []string{dir, filepath.Dir(dir), filepath.Dir(bin), filepath.Dir(filepath.Dir(bin))} {
-		require.NoError(t, os.Chmod(d, 0o755))
-	}
-	// A stale file of mode 0600, as a service with UMask=0077 leaves it;
-	// the holder takes it over, mode and all.
-	require.NoError(t, os.WriteFile(path, []byte("1\n"), 0o600))
-	holder, _, _ := pidApp(path)
-	require.NoError(t, launchWithin(t, holder))
-	t.Cleanup(func() { _ = shutdownWithin(t, holder) })
-
-	ctx, cancel := context.WithTimeout(context.Background(), pidWatchdog)
-	defer cancel()
-	nobody := exec.CommandContext(ctx, bin, "-file", path)
-	nobody.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
-	out := withinWatchdog(t, "the second instance as nobody", func() string {
-		b, _ := nobody.Output()
-		return string(b)
+	path, out := contendAsNobody(t, func(path string) {
+		// A stale file of mode 0600, as a service with UMask=0077 leaves
+		// it; the holder takes it over, mode and all.
+		require.NoError(t, os.WriteFile(path, []byte("1\n"), 0o600))
 	})
-	assert.Contains(t, out, "refused "+ErrProcessFileHeld.Error()+": "+path+" is locked by",
-		"a live holder (pid %s) refuses the second instance as held; got %q", me, out)
+	assert.Contains(t, out, "refused "+ErrProcessFileHeld.Error()+": "+path+" is locked by pid "+me,
+		"a live holder refuses the second instance as held, naming its pid")
 }
 
 // A failure to release the file after Shutdown returned (a stuck stop
